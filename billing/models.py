@@ -1,0 +1,1 @@
+# Plans, subscriptions, seats and invoices arrive with their issue.

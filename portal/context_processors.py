@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def navigation(request):
+    return {"atrium_issuer": settings.ATRIUM_ISSUER}

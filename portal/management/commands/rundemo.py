@@ -1,0 +1,146 @@
+"""`make demo`: prepare everything, then run portal + regions in one foreground process group.
+
+Ctrl-C (SIGINT to the whole group) stops every process; so does the first one to die.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from accounts.selectors import account_members_list
+from regions.models import AccountRegion, Region
+from regions.services import region_client_secret_file
+
+REGIONAL_SERVER_DIR = settings.BASE_DIR / "regional_server"
+DEMO_LOGINS = [
+    ("alice@acme.test", "Acme owner (US, EU, AU)"),
+    ("bob@acme.test", "Acme member"),
+    ("dave@acme.test", "Acme member"),
+    ("carol@globex.test", "Globex owner (EU only)"),
+    ("admin@atrium.test", "Atrium staff (Django admin at /admin/)"),
+]
+
+
+class Command(BaseCommand):
+    help = "Set up demo data, then run the portal and the three regional servers until Ctrl-C."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--setup-only", action="store_true", help="Prepare everything, start nothing.")
+
+    def handle(self, *args, setup_only: bool = False, **options):
+        self._prepare_portal()
+        regions = list(Region.objects.order_by("code"))
+        for region in regions:
+            self._prepare_region(region)
+        if setup_only:
+            return
+        processes = [self._start_portal()] + [self._start_region(r) for r in regions]
+        self._print_banner(regions)
+        self._supervise(processes)
+
+    # --- set-up -------------------------------------------------------------------------
+    def _prepare_portal(self) -> None:
+        settings.RUN_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("oidc_keygen")
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable")
+        call_command("load_demo")
+        call_command("regions_register_clients")
+
+    def _prepare_region(self, region: Region) -> None:
+        env = self._region_env(region)
+        self._region_manage(env, "migrate", "--noinput", "-v", "0")
+        # Until provisioning lands, the region learns its users from its own command.
+        for account_region in AccountRegion.objects.filter(region=region).select_related("account"):
+            for member in account_members_list(account=account_region.account):
+                user = member.user
+                self._region_manage(
+                    env,
+                    "region_user_add",
+                    f"--tenant={account_region.account.slug}",
+                    f"--external-id={user.public_id}",
+                    f"--email={user.email}",
+                    f"--first-name={user.first_name}",
+                    f"--last-name={user.last_name}",
+                )
+
+    def _region_env(self, region: Region) -> dict[str, str]:
+        run_dir = settings.RUN_DIR / "regions" / region.code
+        run_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "region.settings",
+            "REGION_CODE": region.code,
+            "REGION_NAME": region.name,
+            "REGION_PEOPLE_URL": region.people_url,
+            "REGION_RUN_DIR": str(run_dir),
+            "REGION_OIDC_CLIENT_ID": region.oidc_client_id,
+            "REGION_OIDC_SECRET_FILE": str(
+                region_client_secret_file(secrets_dir=settings.ATRIUM_SECRETS_DIR, region=region)
+            ),
+            "ATRIUM_ISSUER": settings.ATRIUM_ISSUER,
+        }
+
+    def _region_manage(self, env: dict[str, str], *args: str) -> None:
+        subprocess.run([sys.executable, "manage.py", *args], cwd=REGIONAL_SERVER_DIR, env=env, check=True)
+
+    # --- processes ----------------------------------------------------------------------
+    def _start_portal(self) -> subprocess.Popen:
+        bind = settings.ATRIUM_ISSUER.split("://", 1)[1]
+        return subprocess.Popen(
+            [_gunicorn(), "portal.wsgi", "--bind", bind, "--workers", "2", "--threads", "4",
+             "--worker-class", "gthread", "--no-control-socket", "--access-logfile", "-"],
+            cwd=settings.BASE_DIR,
+        )  # fmt: skip
+
+    def _start_region(self, region: Region) -> subprocess.Popen:
+        bind = region.people_url.split("://", 1)[1].rstrip("/")
+        return subprocess.Popen(
+            [_gunicorn(), "region.wsgi", "--bind", bind, "--workers", "1", "--threads", "4",
+             "--worker-class", "gthread", "--no-control-socket", "--access-logfile", "-"],
+            cwd=REGIONAL_SERVER_DIR,
+            env=self._region_env(region),
+        )  # fmt: skip
+
+    def _print_banner(self, regions: list[Region]) -> None:
+        lines = ["", "Atrium demo is starting (Ctrl-C stops everything):",
+                 f"  portal            {settings.ATRIUM_ISSUER}/   (Django admin: /admin/)"]  # fmt: skip
+        lines += [f"  region {r.code:<10} {r.people_url}/" for r in regions]
+        lines += ["", "Demo logins (password demo-pass-2026):"]
+        lines += [f"  {email:<20} {what}" for email, what in DEMO_LOGINS]
+        lines += ["  Mail (password reset) is printed on this console.", ""]
+        self.stdout.write("\n".join(lines))
+
+    def _supervise(self, processes: list[subprocess.Popen]) -> None:
+        # `kill <pid>` must stop the children too, not orphan them.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        try:
+            while all(p.poll() is None for p in processes):
+                time.sleep(0.5)
+            self.stderr.write("A demo process exited; stopping the others.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping the demo…")
+        finally:
+            for p in processes:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in processes:
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _gunicorn() -> str:
+    return str(Path(sys.executable).parent / "gunicorn")

@@ -1,0 +1,169 @@
+"""Atrium portal settings: one flat file; the environment is read only here, through portal/env.py."""
+
+from pathlib import Path
+
+from portal.env import env_bool, env_cache, env_database, env_int, env_list, env_str, env_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RUN_DIR = Path(env_str("ATRIUM_RUN_DIR", str(BASE_DIR / ".run")))
+
+DEBUG = env_bool("ATRIUM_DEBUG", True)
+SECRET_KEY = env_str("ATRIUM_SECRET_KEY", "dev-only-insecure-secret-key-change-me-in-production")
+if not DEBUG and SECRET_KEY.startswith("dev-only"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("ATRIUM_SECRET_KEY must be set when ATRIUM_DEBUG is off")
+ALLOWED_HOSTS = env_list("ATRIUM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+
+# The OIDC issuer is configured, never derived from the Host header: regions compare `iss`
+# byte for byte, and localhost vs 127.0.0.1 would otherwise mint two different issuers.
+ATRIUM_ISSUER = env_url("ATRIUM_ISSUER", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.idp.oidc",
+    "rest_framework",
+    "drf_spectacular",
+    "accounts",
+    "regions",
+    "products",
+    "billing",
+    # Last: the composition root (dashboard, demo commands) that may import every app.
+    "portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.OIDCErrorStatusMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{RUN_DIR / 'portal.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Authorization codes, rate limits and OTP replay checks live here: every portal process must
+# share it (STACK.md), so there is no per-process default.
+CACHES = {"default": env_cache("ATRIUM_CACHE_URL", "db://atrium_cache")}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = env_list(
+    "ATRIUM_PASSWORD_HASHERS",
+    [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    ],
+)
+
+SESSION_COOKIE_NAME = "atrium_sessionid"
+CSRF_COOKIE_NAME = "atrium_csrftoken"
+SESSION_COOKIE_AGE = env_int("ATRIUM_SESSION_COOKIE_AGE", 12 * 3600)
+SESSION_COOKIE_SECURE = env_bool("ATRIUM_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+
+# allauth: email is the login; there is no username.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_PRESERVE_USERNAME_CASING = False
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+
+# allauth.idp.oidc: Atrium is the OpenID Connect provider every region trusts.
+IDP_OIDC_ADAPTER = "accounts.oidc.AtriumOIDCAdapter"
+OIDC_SIGNING_KEY_FILE = Path(env_str("ATRIUM_OIDC_KEY_FILE", str(RUN_DIR / "keys" / "oidc-signing.pem")))
+IDP_OIDC_PRIVATE_KEY = OIDC_SIGNING_KEY_FILE.read_text() if OIDC_SIGNING_KEY_FILE.exists() else ""
+IDP_OIDC_ACCESS_TOKEN_FORMAT = "jwt"
+IDP_OIDC_ACCESS_TOKEN_EXPIRES_IN = env_int("ATRIUM_ACCESS_TOKEN_EXPIRES_IN", 3600)
+IDP_OIDC_ID_TOKEN_EXPIRES_IN = env_int("ATRIUM_ID_TOKEN_EXPIRES_IN", 300)
+if env_bool("ATRIUM_DISABLE_RATE_LIMITS", False):
+    # Tests log in many times from one address; production keeps allauth's limits.
+    ACCOUNT_RATE_LIMITS = False
+    IDP_OIDC_RATE_LIMITS = False
+# Where `regions_register_clients` writes each region's OIDC client secret (git-ignored).
+ATRIUM_SECRETS_DIR = Path(env_str("ATRIUM_SECRETS_DIR", str(RUN_DIR / "secrets")))
+
+EMAIL_BACKEND = env_str("ATRIUM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("ATRIUM_FROM_EMAIL", "Atrium <no-reply@atrium.test>")
+
+# Celery: a broker without a server in the demo (filesystem), Redis in tests and production.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_FOLDER = Path(env_str("ATRIUM_BROKER_DIR", str(RUN_DIR / "broker")))
+CELERY_TASK_ALWAYS_EAGER = False
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Atrium API", "VERSION": "0.1.0"}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Front-end assets come from npm (no CDN is reachable) and are served by whitenoise.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"),
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+]
+WHITENOISE_USE_FINDERS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("ATRIUM_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,1 @@
+# The catalog, availability per region, entitlements and trials arrive with their issue.

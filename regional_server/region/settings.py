@@ -1,0 +1,150 @@
+"""Settings of one regional server. One process set per region, configured by REGION_* variables.
+
+Deliberately independent of the portal (no shared imports): its only contracts with Atrium are
+HTTP — OIDC login on the people URL, SCIM and the tenant API on the machine URL.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = BASE_DIR.parent
+
+
+def _env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None or value == "":
+        raise ImproperlyConfigured(f"{name} must be set for the regional server")
+    return value
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean, got {raw!r}")
+
+
+REGION_CODE = _env("REGION_CODE", "us")
+REGION_NAME = _env("REGION_NAME", REGION_CODE.upper())
+REGION_PEOPLE_URL = _env("REGION_PEOPLE_URL", "http://127.0.0.1:8101").rstrip("/")
+REGION_RUN_DIR = Path(_env("REGION_RUN_DIR", str(PROJECT_ROOT / ".run" / "regions" / REGION_CODE)))
+ATRIUM_ISSUER = _env("ATRIUM_ISSUER", "http://127.0.0.1:8000").rstrip("/")
+# Where people go back to when a region refuses them.
+ATRIUM_PORTAL_URL = _env("ATRIUM_PORTAL_URL", ATRIUM_ISSUER).rstrip("/")
+
+DEBUG = _env_bool("REGION_DEBUG", True)
+SECRET_KEY = _env("REGION_SECRET_KEY", f"dev-only-region-{REGION_CODE}-insecure-secret")
+if not DEBUG and SECRET_KEY.startswith("dev-only"):
+    raise ImproperlyConfigured("REGION_SECRET_KEY must be set when REGION_DEBUG is off")
+ALLOWED_HOSTS = [h for h in _env("REGION_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "mozilla_django_oidc",
+    "tenants",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "tenants.middleware.CanonicalHostMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "region.urls"
+WSGI_APPLICATION = "region.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.region",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": _env("REGION_DB", str(REGION_RUN_DIR / "region.sqlite3")),
+        "ATOMIC_REQUESTS": True,
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "tenants.User"
+AUTHENTICATION_BACKENDS = ["tenants.auth.AtriumOIDCBackend"]
+
+# Server-side sessions, so a region can end a person's sessions itself (suspension, logout).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Cookies ignore ports: portal and regions on one host must not share cookie names.
+SESSION_COOKIE_NAME = f"region_{REGION_CODE}_sessionid"
+CSRF_COOKIE_NAME = f"region_{REGION_CODE}_csrftoken"
+SESSION_COOKIE_AGE = 8 * 3600
+
+# Login with Atrium (mozilla-django-oidc): code flow + PKCE; ID token checked in tenants.auth.
+OIDC_RP_CLIENT_ID = _env("REGION_OIDC_CLIENT_ID", f"region-{REGION_CODE}")
+_secret_file = os.environ.get("REGION_OIDC_SECRET_FILE")
+if _secret_file:
+    OIDC_RP_CLIENT_SECRET = json.loads(Path(_secret_file).read_text())["client_secret"]
+else:
+    OIDC_RP_CLIENT_SECRET = _env("REGION_OIDC_CLIENT_SECRET", "unset")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_OP_AUTHORIZATION_ENDPOINT = f"{ATRIUM_ISSUER}/identity/o/authorize"
+OIDC_OP_TOKEN_ENDPOINT = f"{ATRIUM_ISSUER}/identity/o/api/token"
+OIDC_OP_USER_ENDPOINT = f"{ATRIUM_ISSUER}/identity/o/api/userinfo"
+OIDC_OP_JWKS_ENDPOINT = f"{ATRIUM_ISSUER}/.well-known/jwks.json"
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+OIDC_CALLBACK_CLASS = "tenants.views.RegionCallbackView"
+LOGIN_URL = "oidc_authentication_init"
+LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL_FAILURE = "refused"
+LOGOUT_REDIRECT_URL = "signed_out"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [("vendor/pico", PROJECT_ROOT / "node_modules" / "@picocss" / "pico" / "css")]
+WHITENOISE_USE_FINDERS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("REGION_LOG_LEVEL", "INFO")},
+}

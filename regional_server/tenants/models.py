@@ -1,0 +1,76 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_scim.models import AbstractSCIMUserMixin
+
+
+class Tenant(models.Model):
+    """A customer account as this region knows it; `slug` is the account's immutable slug."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class UserManager(BaseUserManager):
+    def get_by_natural_key(self, scim_id):
+        return self.get(scim_id=scim_id)
+
+
+class User(AbstractSCIMUserMixin, AbstractBaseUser):
+    """A person inside one tenant of this region.
+
+    `scim_external_id` is Atrium's public user UUID (the OIDC `sub`); one person in two tenants
+    of this region is two rows. `scim_username` is the email, unique per tenant ignoring case.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="users")
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    # scim_id is unique region-wide and set on first save; the login keys on externalId.
+    USERNAME_FIELD = "scim_id"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "scim_external_id"], name="user_tenant_external_id_unique"
+            ),
+            models.UniqueConstraint("tenant", Lower("scim_username"), name="user_tenant_username_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scim_username} ({self.tenant_id})"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email or self.scim_username
+
+    @property
+    def scim_groups(self):
+        return []
+
+
+class LoginSession(models.Model):
+    """A region session opened through Atrium, so the region can end it itself
+    (user suspended or deleted by SCIM, back-channel logout by `sid`)."""
+
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    sid = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id}"

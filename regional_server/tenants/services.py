@@ -1,0 +1,35 @@
+from django.db import transaction
+
+from tenants.models import LoginSession, Tenant, User
+
+
+def login_session_record(*, session_key: str, user: User, sid: str) -> LoginSession:
+    session, _ = LoginSession.objects.update_or_create(
+        session_key=session_key, defaults={"user": user, "sid": sid}
+    )
+    return session
+
+
+@transaction.atomic
+def user_upsert_local(
+    *,
+    tenant_slug: str,
+    external_id: str,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    active: bool = True,
+) -> User:
+    """Create or update a user by (tenant, externalId); used by the operator command."""
+    tenant, _ = Tenant.objects.get_or_create(slug=tenant_slug)
+    user = User.objects.filter(tenant=tenant, scim_external_id=external_id).first() or User(
+        tenant=tenant, scim_external_id=external_id
+    )
+    user.scim_username = email.lower()
+    user.email = email.lower()
+    user.first_name = first_name
+    user.last_name = last_name
+    user.is_active = active
+    user.set_unusable_password()
+    user.save()
+    return user
