@@ -1,0 +1,53 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_member_of_one_account_lands_on_it(client, bob, acme):
+    client.force_login(bob)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/a/acme/"
+
+
+def test_a_member_of_several_accounts_picks_one(client, alice, acme, globex):
+    from accounts.services import membership_add
+
+    membership_add(account=globex, user=alice)
+    client.force_login(alice)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"/a/acme/" in response.content and b"/a/globex/" in response.content
+
+
+def test_someone_without_an_account_is_told_so(client):
+    from conftest import make_user
+
+    client.force_login(make_user("loner@nowhere.test"))
+    response = client.get("/")
+    assert b"not a member of any account" in response.content
+
+
+def test_login_with_email_and_password_reaches_the_dashboard(client, alice, acme):
+    from conftest import PASSWORD
+
+    response = client.post("/accounts/login/", {"login": "alice@acme.test", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/", follow=True).request["PATH_INFO"] == "/a/acme/"
+
+
+def test_a_wrong_password_is_a_form_error(client, alice):
+    response = client.post("/accounts/login/", {"login": "alice@acme.test", "password": "nope"})
+    assert response.status_code == 200
+    assert b"not correct" in response.content
+
+
+def test_password_reset_sends_a_mail(client, alice, mailoutbox):
+    response = client.post("/accounts/password/reset/", {"email": "alice@acme.test"})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    assert "/accounts/password/reset/key/" in mailoutbox[0].body
+
+
+def test_healthz_answers(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
