@@ -45,6 +45,7 @@ test: install services lint
 	ATRIUM_DISABLE_RATE_LIMITS=1 \
 	ATRIUM_EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend \
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	cd regional_server && ../$(VENV)/bin/pytest -q
 
 clean:
 	rm -rf .run staticfiles

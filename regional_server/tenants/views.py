@@ -63,6 +63,7 @@ def tenant_switch(request, slug: str):
     if target is None:
         raise Http404("No such tenant for you in this region")
     auth.login(request, target, backend=settings.AUTHENTICATION_BACKENDS[0])
+    request.session.save()  # login() cycled the key; record the one the browser will hold
     services.login_session_record(session_key=request.session.session_key, user=target, sid="")
     return redirect("home")
 
