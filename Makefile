@@ -34,8 +34,8 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 fmt: $(VENV)/.installed
-	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 test: install services lint
 	DATABASE_URL=$(PG_URL) \

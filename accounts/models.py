@@ -113,9 +113,14 @@ class Membership(models.Model):
 
     ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -128,4 +133,8 @@ class Membership(models.Model):
 
     @property
     def is_admin(self) -> bool:
-        return self.role in self.ADMIN_ROLES
+        return self.role in self.ADMIN_ROLES and self.status == self.Status.ACTIVE
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE

@@ -1,8 +1,14 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from accounts import selectors
+from accounts import selectors, services
+from accounts.forms import MemberAddForm, MemberRenameForm
+from accounts.models import Membership
 from regions import selectors as region_selectors
+from regions.ledger import ledger_retry
 
 
 @login_required
@@ -16,3 +22,98 @@ def account_home(request, slug: str):
         "regions": list(region_selectors.regions_of_account(account_id=account.pk)),
     }
     return render(request, "accounts/home.html", context)
+
+
+@login_required
+def members(request, slug: str):
+    membership = selectors.membership_for_page(user=request.user, slug=slug)
+    return _members_page(request, membership, MemberAddForm())
+
+
+def _members_page(request, membership: Membership, add_form: MemberAddForm, status: int = 200):
+    regions, rows = selectors.account_members_with_sync(account=membership.account)
+    context = {
+        "account": membership.account,
+        "membership": membership,
+        "regions": regions,
+        "rows": rows,
+        "add_form": add_form,
+    }
+    return render(request, "accounts/members.html", context, status=status)
+
+
+def _admin(request, slug: str) -> Membership:
+    membership = selectors.membership_for_page(user=request.user, slug=slug)
+    if not membership.is_admin:
+        raise PermissionDenied("Only owners and admins manage members.")
+    return membership
+
+
+@login_required
+@require_POST
+def member_add(request, slug: str):
+    actor = _admin(request, slug)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            added = services.member_add(account=actor.account, actor=actor, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error("email" if "email" in getattr(exc, "error_dict", {}) else None, exc)
+        else:
+            messages.success(request, f"{added.user.email} added; a set-password mail is on its way.")
+            return redirect("accounts:members", slug=slug)
+    return _members_page(request, actor, form, status=400)
+
+
+def _member_action(request, slug: str, membership_id: int, action, done: str, **kwargs):
+    actor = _admin(request, slug)
+    target = selectors.member_of_account(account=actor.account, membership_id=membership_id)
+    try:
+        action(actor=actor, membership=target, **kwargs)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done.format(email=target.user.email))
+    return redirect("accounts:members", slug=slug)
+
+
+@login_required
+@require_POST
+def member_rename(request, slug: str, membership_id: int):
+    form = MemberRenameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Names are at most 150 characters.")
+        return redirect("accounts:members", slug=slug)
+    return _member_action(
+        request, slug, membership_id, services.member_rename, "{email} renamed.", **form.cleaned_data
+    )
+
+
+@login_required
+@require_POST
+def member_suspend(request, slug: str, membership_id: int):
+    return _member_action(
+        request, slug, membership_id, services.member_suspend, "{email} suspended everywhere."
+    )
+
+
+@login_required
+@require_POST
+def member_reactivate(request, slug: str, membership_id: int):
+    return _member_action(request, slug, membership_id, services.member_reactivate, "{email} reactivated.")
+
+
+@login_required
+@require_POST
+def member_remove(request, slug: str, membership_id: int):
+    return _member_action(request, slug, membership_id, services.member_remove, "{email} removed everywhere.")
+
+
+@login_required
+@require_POST
+def sync_retry(request, slug: str, record_id: int):
+    actor = _admin(request, slug)
+    record = selectors.sync_record_of_account(account=actor.account, record_id=record_id)
+    ledger_retry(record=record)
+    messages.success(request, "Retry queued.")
+    return redirect("accounts:members", slug=slug)

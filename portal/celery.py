@@ -10,20 +10,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 @app.on_configure.connect
 def _filesystem_broker_folders(sender, **kwargs):
-    """The filesystem broker (demo) needs its folders to exist before the first message."""
+    """The filesystem broker (demo) needs its folders before the first message."""
     from django.conf import settings
 
-    if not str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
-        return
-    queue = settings.CELERY_BROKER_FOLDER / "queue"
-    processed = settings.CELERY_BROKER_FOLDER / "processed"
-    queue.mkdir(parents=True, exist_ok=True)
-    processed.mkdir(parents=True, exist_ok=True)
-    sender.conf.broker_transport_options = {
-        "data_folder_in": str(queue),
-        "data_folder_out": str(queue),
-        "processed_folder": str(processed),
-    }
+    for folder in settings.CELERY_BROKER_FOLDERS:
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 app.autodiscover_tasks()

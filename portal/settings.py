@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from portal.env import env_bool, env_cache, env_database, env_int, env_list, env_str, env_url
+from portal.env import env_bool, env_cache, env_database, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(env_str("ATRIUM_RUN_DIR", str(BASE_DIR / ".run")))
@@ -133,6 +133,23 @@ if env_bool("ATRIUM_DISABLE_RATE_LIMITS", False):
 # Where `regions_register_clients` writes each region's OIDC client secret (git-ignored).
 ATRIUM_SECRETS_DIR = Path(env_str("ATRIUM_SECRETS_DIR", str(RUN_DIR / "secrets")))
 
+# Mutual TLS towards the regions' machine ports (dev CA from `manage.py pki_init`).
+ATRIUM_PKI_DIR = Path(env_str("ATRIUM_PKI_DIR", str(RUN_DIR / "pki")))
+ATRIUM_TLS_CA_FILE = Path(env_str("ATRIUM_TLS_CA_FILE", str(ATRIUM_PKI_DIR / "ca.pem")))
+ATRIUM_TLS_CLIENT_CERT = Path(env_str("ATRIUM_TLS_CLIENT_CERT", str(ATRIUM_PKI_DIR / "atrium-client.pem")))
+ATRIUM_TLS_CLIENT_KEY = Path(env_str("ATRIUM_TLS_CLIENT_KEY", str(ATRIUM_PKI_DIR / "atrium-client.key")))
+# The provisioner's client-credentials login at our own token endpoint.
+ATRIUM_M2M_CLIENT_ID = env_str("ATRIUM_M2M_CLIENT_ID", "atrium-provisioner")
+ATRIUM_M2M_CLIENT_SECRET = env_str("ATRIUM_M2M_CLIENT_SECRET", "")
+ATRIUM_M2M_SECRET_FILE = ATRIUM_SECRETS_DIR / "atrium-provisioner.json"
+ATRIUM_REGION_TIMEOUT = env_float("ATRIUM_REGION_TIMEOUT", 10.0)
+# Provisioning ledger: retries with exponential backoff and jitter, then `failed`.
+ATRIUM_PUSH_BACKOFF_BASE = env_float("ATRIUM_PUSH_BACKOFF_BASE", 5.0)
+ATRIUM_PUSH_BACKOFF_CAP = env_float("ATRIUM_PUSH_BACKOFF_CAP", 900.0)
+ATRIUM_PUSH_MAX_ATTEMPTS = env_int("ATRIUM_PUSH_MAX_ATTEMPTS", 12)
+ATRIUM_PUSH_LEASE_SECONDS = env_int("ATRIUM_PUSH_LEASE_SECONDS", 120)
+ATRIUM_SWEEP_INTERVAL = env_float("ATRIUM_SWEEP_INTERVAL", 10.0)
+
 EMAIL_BACKEND = env_str("ATRIUM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("ATRIUM_FROM_EMAIL", "Atrium <no-reply@atrium.test>")
 
@@ -140,6 +157,22 @@ DEFAULT_FROM_EMAIL = env_str("ATRIUM_FROM_EMAIL", "Atrium <no-reply@atrium.test>
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_FOLDER = Path(env_str("ATRIUM_BROKER_DIR", str(RUN_DIR / "broker")))
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Enqueueing must fail fast when the broker is down: the outbox row stays and the sweeper delivers.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_FOLDERS = []
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_FOLDERS = [CELERY_BROKER_FOLDER / "queue", CELERY_BROKER_FOLDER / "processed"]
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(CELERY_BROKER_FOLDERS[0]),
+        "data_folder_out": str(CELERY_BROKER_FOLDERS[0]),
+        "processed_folder": str(CELERY_BROKER_FOLDERS[1]),
+    }
+CELERY_BEAT_SCHEDULE = {
+    "provisioning-sweep": {"task": "regions.tasks.sweep_due_pushes", "schedule": ATRIUM_SWEEP_INTERVAL},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

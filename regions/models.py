@@ -44,3 +44,57 @@ class AccountRegion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} in {self.region}"
+
+
+class ProvisioningRecord(models.Model):
+    """The ledger: what one region must hold for one object (desired) and what it confirmed
+    (acknowledged). "Synced" means acknowledged version = desired version.
+
+    The desired representation (the SCIM resource) is stored here, written in the same
+    transaction as the change, so delivery never re-reads domain models. `desired` is null
+    when the object must be deleted in the region.
+    """
+
+    class Kind(models.TextChoices):
+        USER = "user", "User"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RETRYING = "retrying", "Retrying"
+        SYNCED = "synced", "Synced"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    tenant = models.SlugField(max_length=40)  # the account's slug: the region's tenant
+    object_key = models.CharField(max_length=100)  # users: the public UUID (SCIM externalId)
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="provisioning_records")
+    desired = models.JSONField(null=True, blank=True)
+    desired_version = models.PositiveIntegerField(default=1)
+    sent_version = models.PositiveIntegerField(default=0)
+    acked_version = models.PositiveIntegerField(default=0)
+    remote_id = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    acked_at = models.DateTimeField(null=True, blank=True)
+    # A push holds the lease while it talks to the region: one push in flight per row.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "tenant", "object_key", "region"], name="provisioning_record_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="provisioning_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_key} in {self.tenant}@{self.region_id}: {self.state}"
+
+    @property
+    def is_deletion(self) -> bool:
+        return self.desired is None

@@ -56,6 +56,37 @@ def region_oidc_client_register(*, region: Region, secrets_dir: Path) -> Registe
     return RegisteredClient(region.code, client.id, secret_file, rotate)
 
 
+PROVISIONER_SCOPES = ["scim", "tenant", "logout"]
+
+
+def provisioner_secret_file(*, secrets_dir: Path) -> Path:
+    return secrets_dir / "atrium-provisioner.json"
+
+
+@transaction.atomic
+def provisioner_client_register(*, client_id: str, secrets_dir: Path) -> RegisteredClient:
+    """The worker's client-credentials client. It alone may ask for the regions' machine URLs
+    as token audience (RFC 8707 `resource`); the list follows the configured regions."""
+    secret_file = provisioner_secret_file(secrets_dir=secrets_dir)
+    client, created = Client.objects.get_or_create(id=client_id, defaults={"name": "Atrium provisioner"})
+    client.type = Client.Type.CONFIDENTIAL
+    client.grant_types = Client.GrantType.CLIENT_CREDENTIALS
+    client.set_scopes(PROVISIONER_SCOPES)
+    client.set_default_scopes(["scim"])
+    client.set_redirect_uris([])
+    client.data = {
+        **(client.data or {}),
+        "allowed_resources": [r.machine_url.rstrip("/") for r in Region.objects.order_by("code")],
+    }
+    rotate = created or not secret_file.exists()
+    if rotate:
+        secret = get_random_secret_key()
+        client.secret = make_password(secret)
+        _write_secret_file(secret_file, {"client_id": client.id, "client_secret": secret})
+    client.save()
+    return RegisteredClient("*", client.id, secret_file, rotate)
+
+
 def _write_secret_file(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -36,6 +36,12 @@ REGION_CODE = _env("REGION_CODE", "us")
 REGION_NAME = _env("REGION_NAME", REGION_CODE.upper())
 REGION_PEOPLE_URL = _env("REGION_PEOPLE_URL", "http://127.0.0.1:8101").rstrip("/")
 REGION_RUN_DIR = Path(_env("REGION_RUN_DIR", str(PROJECT_ROOT / ".run" / "regions" / REGION_CODE)))
+# Machine URL: SCIM over mutual TLS; also the `aud` Atrium's machine tokens must carry.
+REGION_MACHINE_URL = _env("REGION_MACHINE_URL", "https://127.0.0.1:9101").rstrip("/")
+# Which listener this process serves: "people" (pages, OIDC login) or "machine" (SCIM; mTLS).
+REGION_LISTENER = _env("REGION_LISTENER", "people")
+if REGION_LISTENER not in {"people", "machine"}:
+    raise ImproperlyConfigured("REGION_LISTENER must be 'people' or 'machine'")
 ATRIUM_ISSUER = _env("ATRIUM_ISSUER", "http://127.0.0.1:8000").rstrip("/")
 # Where people go back to when a region refuses them.
 ATRIUM_PORTAL_URL = _env("ATRIUM_PORTAL_URL", ATRIUM_ISSUER).rstrip("/")
@@ -53,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "mozilla_django_oidc",
+    "django_scim",
     "tenants",
 ]
 
@@ -69,6 +76,15 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "region.urls"
+if REGION_LISTENER == "machine":
+    # Machines only: no sessions, cookies or CSRF; every SCIM call carries Atrium's JWT.
+    ROOT_URLCONF = "region.urls_machine"
+    MIDDLEWARE = [
+        "django.middleware.security.SecurityMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "tenants.machine_auth.MachineTokenMiddleware",
+        "tenants.scim.ScimTenantMiddleware",
+    ]
 WSGI_APPLICATION = "region.wsgi.application"
 TEMPLATES = [
     {
@@ -132,6 +148,31 @@ LOGIN_URL = "oidc_authentication_init"
 LOGIN_REDIRECT_URL = "home"
 LOGIN_REDIRECT_URL_FAILURE = "refused"
 LOGOUT_REDIRECT_URL = "signed_out"
+
+# Machine tokens: validated locally against Atrium's JWKS (cached; refetched on an unknown kid).
+ATRIUM_JWKS_URL = f"{ATRIUM_ISSUER}/.well-known/jwks.json"
+ATRIUM_JWKS_CACHE_SECONDS = int(_env("REGION_JWKS_CACHE_SECONDS", "3600"))
+
+SCIM_SERVICE_PROVIDER = {
+    "NETLOC": REGION_MACHINE_URL.split("://", 1)[1],
+    "SCHEME": REGION_MACHINE_URL.split("://", 1)[0],
+    "AUTHENTICATION_SCHEMES": [
+        {
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Client-credentials JWT from Atrium: aud = this machine URL, scope scim.",
+            "primary": True,
+        }
+    ],
+    "USER_ADAPTER": "tenants.scim_adapters.RegionSCIMUser",
+    "USER_FILTER_PARSER": "tenants.scim_hooks.RegionUserFilterQuery",
+    "SERVICE_PROVIDER_CONFIG_MODEL": "tenants.scim_hooks.RegionServiceProviderConfig",
+    "GET_EXTRA_MODEL_FILTER_KWARGS_GETTER": "tenants.scim_hooks.tenant_filter_kwargs_getter",
+    # Authentication happens before the view (MachineTokenMiddleware); the library's own
+    # check caches a reversed URL per process, which is wrong with per-tenant URLs.
+    "AUTH_CHECK_MIDDLEWARE": "tenants.scim_hooks.PassThroughAuthCheck",
+    "WWW_AUTHENTICATE_HEADER": 'Bearer realm="atrium-region"',
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -33,3 +33,17 @@ def user_upsert_local(
     user.set_unusable_password()
     user.save()
     return user
+
+
+def user_sessions_end(*, user: User) -> int:
+    """End every session this user has in this region (both listeners share the database)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(LoginSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    LoginSession.objects.filter(user=user).delete()
+    return len(keys)

@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Account, Membership, User
-from accounts.services import account_create, membership_add, user_create
-from regions.models import AccountRegion, Region
+from accounts.services import account_create, account_region_add, membership_add, user_create
+from regions.models import Region
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
                 if not Membership.objects.filter(account=account, user=user).exists():
                     membership_add(account=account, user=user, role=role)
             for code in spec["regions"]:
-                AccountRegion.objects.get_or_create(account=account, region=regions[code])
+                account_region_add(account=account, region=regions[code])
         if not User.objects.filter(email="admin@atrium.test").exists():
             User.objects.create_superuser(email="admin@atrium.test", password=DEMO_PASSWORD)
         self.stdout.write(f"Demo data ready (password for everyone: {DEMO_PASSWORD})")

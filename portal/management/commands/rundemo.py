@@ -14,8 +14,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from accounts.selectors import account_members_list
-from regions.models import AccountRegion, Region
+from regions.models import Region
+from regions.pki import PkiPaths
 from regions.services import region_client_secret_file
 
 REGIONAL_SERVER_DIR = settings.BASE_DIR / "regional_server"
@@ -41,7 +41,9 @@ class Command(BaseCommand):
             self._prepare_region(region)
         if setup_only:
             return
-        processes = [self._start_portal()] + [self._start_region(r) for r in regions]
+        processes = [self._start_portal(), self._start_celery("worker"), self._start_celery("beat")]
+        for region in regions:
+            processes += [self._start_region(region), self._start_region_machine(region)]
         self._print_banner(regions)
         self._supervise(processes)
 
@@ -53,23 +55,12 @@ class Command(BaseCommand):
         call_command("createcachetable")
         call_command("load_demo")
         call_command("regions_register_clients")
+        call_command("pki_init")
 
     def _prepare_region(self, region: Region) -> None:
         env = self._region_env(region)
+        # Its users arrive through the provisioning ledger (SCIM), not from here.
         self._region_manage(env, "migrate", "--noinput", "-v", "0")
-        # Until provisioning lands, the region learns its users from its own command.
-        for account_region in AccountRegion.objects.filter(region=region).select_related("account"):
-            for member in account_members_list(account=account_region.account):
-                user = member.user
-                self._region_manage(
-                    env,
-                    "region_user_add",
-                    f"--tenant={account_region.account.slug}",
-                    f"--external-id={user.public_id}",
-                    f"--email={user.email}",
-                    f"--first-name={user.first_name}",
-                    f"--last-name={user.last_name}",
-                )
 
     def _region_env(self, region: Region) -> dict[str, str]:
         run_dir = settings.RUN_DIR / "regions" / region.code
@@ -80,6 +71,7 @@ class Command(BaseCommand):
             "REGION_CODE": region.code,
             "REGION_NAME": region.name,
             "REGION_PEOPLE_URL": region.people_url,
+            "REGION_MACHINE_URL": region.machine_url,
             "REGION_RUN_DIR": str(run_dir),
             "REGION_OIDC_CLIENT_ID": region.oidc_client_id,
             "REGION_OIDC_SECRET_FILE": str(
@@ -109,10 +101,31 @@ class Command(BaseCommand):
             env=self._region_env(region),
         )  # fmt: skip
 
+    def _start_region_machine(self, region: Region) -> subprocess.Popen:
+        pki = PkiPaths(settings.ATRIUM_PKI_DIR)
+        bind = region.machine_url.split("://", 1)[1].rstrip("/")
+        return subprocess.Popen(
+            [_gunicorn(), "region.wsgi", "--bind", bind, "--workers", "1", "--threads", "8",
+             "--worker-class", "gthread", "--no-control-socket", "--access-logfile", "-",
+             "--certfile", str(pki.server_cert(region.code)), "--keyfile", str(pki.server_key(region.code)),
+             "--ca-certs", str(pki.ca_cert), "--cert-reqs", "2", "--do-handshake-on-connect"],
+            cwd=REGIONAL_SERVER_DIR,
+            env={**self._region_env(region), "REGION_LISTENER": "machine"},
+        )  # fmt: skip
+
+    def _start_celery(self, role: str) -> subprocess.Popen:
+        args = [str(Path(sys.executable).parent / "celery"), "-A", "portal", role, "--loglevel", "INFO"]
+        if role == "worker":
+            args += ["--concurrency", "2", "--without-mingle", "--without-gossip"]
+        else:
+            args += ["--schedule", str(settings.RUN_DIR / "celerybeat-schedule")]
+        return subprocess.Popen(args, cwd=settings.BASE_DIR)
+
     def _print_banner(self, regions: list[Region]) -> None:
         lines = ["", "Atrium demo is starting (Ctrl-C stops everything):",
                  f"  portal            {settings.ATRIUM_ISSUER}/   (Django admin: /admin/)"]  # fmt: skip
-        lines += [f"  region {r.code:<10} {r.people_url}/" for r in regions]
+        lines += [f"  region {r.code:<10} {r.people_url}/   machine (mTLS): {r.machine_url}" for r in regions]
+        lines += ["  celery worker + beat (broker filesystem:// in .run/broker)"]
         lines += ["", "Demo logins (password demo-pass-2026):"]
         lines += [f"  {email:<20} {what}" for email, what in DEMO_LOGINS]
         lines += ["  Mail (password reset) is printed on this console.", ""]

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from regions.models import Region
-from regions.services import region_oidc_client_register
+from regions.services import provisioner_client_register, region_oidc_client_register
 
 
 class Command(BaseCommand):
@@ -16,3 +16,8 @@ class Command(BaseCommand):
             result = region_oidc_client_register(region=region, secrets_dir=settings.ATRIUM_SECRETS_DIR)
             what = "new secret written to" if result.secret_rotated else "secret kept in"
             self.stdout.write(f"{region.code}: client {result.client_id}, {what} {result.secret_file}")
+        result = provisioner_client_register(
+            client_id=settings.ATRIUM_M2M_CLIENT_ID, secrets_dir=settings.ATRIUM_SECRETS_DIR
+        )
+        what = "new secret written to" if result.secret_rotated else "secret kept in"
+        self.stdout.write(f"provisioner: client {result.client_id}, {what} {result.secret_file}")

@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from regions.models import Region
+from regions.pki import PkiPaths, pki_ensure
+
+
+class Command(BaseCommand):
+    help = "Create the development CA, a server certificate per region and Atrium's client certificate."
+
+    def handle(self, *args, **options):
+        paths = PkiPaths(settings.ATRIUM_PKI_DIR)
+        regions = [(r.code, r.machine_url) for r in Region.objects.all()]
+        written = pki_ensure(paths=paths, regions=regions)
+        for path in written:
+            self.stdout.write(f"wrote {path}")
+        self.stdout.write(f"PKI ready in {paths.root} ({len(written)} new files)")
