@@ -109,6 +109,13 @@ def _http(machine_url: str) -> httpx.Client:
         return client
 
 
+def _http_forget(machine_url: str) -> None:
+    with _lock:
+        client = _http_clients.pop(machine_url, None)
+    if client is not None:
+        client.close()
+
+
 def http_clients_close() -> None:
     with _lock:
         for client in _http_clients.values():
@@ -132,6 +139,7 @@ def _scim(machine_url: str, method: str, path: str, *, json_body: dict | None = 
                 method, path, headers=headers, content=content, params=params
             )
         except httpx.HTTPError as exc:
+            _http_forget(machine_url)  # reconnect next time (the region may have restarted)
             raise RegionError(f"{machine_url} unreachable: {type(exc).__name__}: {exc}") from exc
         if response.status_code == 401 and attempt == 1:
             continue  # a rotated key or an expired cached token: retry once with a fresh token

@@ -1,15 +1,20 @@
-"""Real regional-server processes (gunicorn, own SQLite) logging people in against the portal
-running as pytest-django's live server. Started once per session; portal rows they rely on
-(regions, OIDC clients with fixed secrets) are recreated per test because transactional tests
-truncate every table."""
+"""Real processes around the portal (pytest-django's live server, on the test PostgreSQL):
+
+- per region a people listener and a machine listener (gunicorn, mutual TLS, own SQLite),
+- a Celery worker and beat on Redis, on the same test database.
+
+Started once per session. Portal rows they rely on (regions, OIDC clients with fixed secrets)
+are recreated per test because transactional tests truncate every table; each region's database
+is flushed per test."""
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -17,13 +22,19 @@ import pytest
 from allauth.idp.oidc.models import Client
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.db import connection
 
-from regions.models import AccountRegion, Region
-from regions.services import region_oidc_client_register
+from accounts.services import account_region_add
+from regions import client as region_client
+from regions.models import ProvisioningRecord, Region
+from regions.pki import PkiPaths, pki_ensure
+from regions.services import provisioner_client_register, region_oidc_client_register
 
 ROOT = Path(__file__).resolve().parents[2]
 REGIONAL_SERVER_DIR = ROOT / "regional_server"
+BIN = Path(sys.executable).parent
 REGION_SPECS = [("us", "United States"), ("eu", "European Union")]
+M2M_SECRET = "test-provisioner-secret-0123456789"
 
 
 @dataclass
@@ -31,22 +42,56 @@ class RegionProcess:
     code: str
     name: str
     people_url: str
+    machine_url: str
     secret: str
     env: dict
-    process: subprocess.Popen
+    run_dir: Path
+    pki: PkiPaths
+    processes: dict = field(default_factory=dict)
 
     def manage(self, *args: str) -> str:
         """Run the regional server's own management command against its database."""
         done = subprocess.run(
             [sys.executable, "manage.py", *args],
-            cwd=REGIONAL_SERVER_DIR,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+            cwd=REGIONAL_SERVER_DIR, env=self.env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
         assert done.returncode == 0, done.stderr
         return done.stdout
+
+    def start(self, listener: str) -> None:
+        url = self.people_url if listener == "people" else self.machine_url
+        args = [str(BIN / "gunicorn"), "region.wsgi", "--bind", url.split("://", 1)[1],
+                "--worker-class", "gthread", "--threads", "4", "--no-control-socket", "--graceful-timeout", "1"]  # fmt: skip
+        if listener == "machine":
+            args += ["--certfile", str(self.pki.server_cert(self.code)), "--keyfile", str(self.pki.server_key(self.code)),
+                     "--ca-certs", str(self.pki.ca_cert), "--cert-reqs", "2", "--do-handshake-on-connect"]  # fmt: skip
+        log = open(self.run_dir / f"{listener}.log", "a")  # noqa: SIM115 - lives with the process
+        self.processes[listener] = subprocess.Popen(
+            args, cwd=REGIONAL_SERVER_DIR, env={**self.env, "REGION_LISTENER": listener},
+            start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        if listener == "people":
+            wait_until_up(lambda: httpx.get(url + "/healthz", timeout=1), self.processes[listener])
+        else:
+            wait_until_up(lambda: machine_http(self).get("/healthz"), self.processes[listener])
+
+    def stop(self, listener: str) -> None:
+        stop_process(self.processes.pop(listener))
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+def machine_http(region: RegionProcess, **kwargs) -> httpx.Client:
+    """An mTLS client like the worker's (Atrium's client certificate, our CA)."""
+    return httpx.Client(base_url=region.machine_url, verify=region_client.tls_context(), timeout=5, **kwargs)
 
 
 def free_port() -> int:
@@ -55,61 +100,121 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, deadline_s: float = 30) -> None:
+def wait_until_up(probe, process: subprocess.Popen, deadline_s: float = 30) -> None:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{url} exited with {process.returncode}")
+            raise RuntimeError(f"process exited with {process.returncode}")
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if probe().status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up in {deadline_s}s")
+    raise RuntimeError(f"not up within {deadline_s}s")
+
+
+def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture(scope="session")
-def region_processes(live_server, tmp_path_factory):
-    previous_issuer = settings.ATRIUM_ISSUER
-    settings.ATRIUM_ISSUER = live_server.url
+def pki(tmp_path_factory):
+    return PkiPaths(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def region_processes(live_server, pki, tmp_path_factory):
+    overrides = {
+        "ATRIUM_ISSUER": live_server.url,
+        "ATRIUM_TLS_CA_FILE": pki.ca_cert,
+        "ATRIUM_TLS_CLIENT_CERT": pki.client_cert,
+        "ATRIUM_TLS_CLIENT_KEY": pki.client_key,
+        "ATRIUM_M2M_CLIENT_SECRET": M2M_SECRET,
+    }
+    previous = {name: getattr(settings, name) for name in overrides}
+    for name, value in overrides.items():
+        setattr(settings, name, value)
     started: dict[str, RegionProcess] = {}
+    specs = [(code, name, free_port(), free_port()) for code, name in REGION_SPECS]
+    pki_ensure(paths=pki, regions=[(code, f"https://127.0.0.1:{m}") for code, _, _, m in specs])
     try:
-        for code, name in REGION_SPECS:
-            port = free_port()
+        for code, name, people_port, machine_port in specs:
             run_dir = tmp_path_factory.mktemp(f"region-{code}")
-            secret = f"test-secret-{code}-0123456789"
-            env = {
+            region = RegionProcess(
+                code, name, f"http://127.0.0.1:{people_port}", f"https://127.0.0.1:{machine_port}",
+                f"test-secret-{code}-0123456789", {}, run_dir, pki,
+            )  # fmt: skip
+            region.env = {
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "region.settings",
                 "REGION_CODE": code,
                 "REGION_NAME": name,
-                "REGION_PEOPLE_URL": f"http://127.0.0.1:{port}",
+                "REGION_PEOPLE_URL": region.people_url,
+                "REGION_MACHINE_URL": region.machine_url,
                 "REGION_RUN_DIR": str(run_dir),
                 "REGION_OIDC_CLIENT_ID": f"region-{code}",
-                "REGION_OIDC_CLIENT_SECRET": secret,
+                "REGION_OIDC_CLIENT_SECRET": region.secret,
                 "ATRIUM_ISSUER": live_server.url,
             }
-            subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                cwd=REGIONAL_SERVER_DIR, env=env, check=True, timeout=120,
-            )  # fmt: skip
-            process = subprocess.Popen(
-                [str(Path(sys.executable).parent / "gunicorn"), "region.wsgi", "--bind", f"127.0.0.1:{port}",
-                 "--worker-class", "gthread", "--threads", "4", "--no-control-socket", "--graceful-timeout", "2"],
-                cwd=REGIONAL_SERVER_DIR, env=env, start_new_session=True,
-                stdout=open(run_dir / "server.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115 (lives with the process)
-            )  # fmt: skip
-            started[code] = RegionProcess(code, name, f"http://127.0.0.1:{port}", secret, env, process)
-        for region in started.values():
-            wait_until_up(region.people_url + "/healthz", region.process)
+            region.manage("migrate", "--noinput", "-v", "0")
+            region.start("people")
+            region.start("machine")
+            started[code] = region
         yield started
     finally:
         for region in started.values():
-            os.killpg(region.process.pid, 15)
-        for region in started.values():
-            region.process.wait(timeout=10)
-        settings.ATRIUM_ISSUER = previous_issuer
+            for process in region.processes.values():
+                stop_process(process)
+        region_client.http_clients_close()
+        region_client.m2m_tokens_forget()
+        for name, value in previous.items():
+            setattr(settings, name, value)
+
+
+@pytest.fixture(scope="session")
+def celery_processes(region_processes, live_server, pki, tmp_path_factory, django_db_setup):
+    """A real worker and beat on Redis, using the test database the live server uses."""
+    db = connection.settings_dict
+    run_dir = tmp_path_factory.mktemp("celery")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "ATRIUM_ISSUER": live_server.url,
+        "ATRIUM_TLS_CA_FILE": str(pki.ca_cert),
+        "ATRIUM_TLS_CLIENT_CERT": str(pki.client_cert),
+        "ATRIUM_TLS_CLIENT_KEY": str(pki.client_key),
+        "ATRIUM_M2M_CLIENT_SECRET": M2M_SECRET,
+        "ATRIUM_PUSH_BACKOFF_BASE": "0.5",
+        "ATRIUM_PUSH_BACKOFF_CAP": "2",
+        "ATRIUM_PUSH_MAX_ATTEMPTS": "50",
+        "ATRIUM_SWEEP_INTERVAL": "1",
+        "ATRIUM_REGION_TIMEOUT": "5",
+    }
+    celery = str(BIN / "celery")
+    worker = subprocess.Popen(
+        [celery, "-A", "portal", "worker", "--concurrency", "2", "--without-mingle", "--without-gossip",
+         "--loglevel", "INFO"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=open(run_dir / "worker.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+    )  # fmt: skip
+    beat = subprocess.Popen(
+        [celery, "-A", "portal", "beat", "--schedule", str(run_dir / "beat-schedule"), "--loglevel", "INFO"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=open(run_dir / "beat.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+    )  # fmt: skip
+    try:
+        yield {"worker": worker, "beat": beat, "log_dir": run_dir}
+    finally:
+        stop_process(beat)
+        stop_process(worker)
 
 
 @pytest.fixture
@@ -117,18 +222,42 @@ def regions(region_processes, transactional_db, tmp_path):
     """Portal-side Region rows and OIDC clients matching the running processes."""
     rows = {}
     for code, proc in region_processes.items():
-        proc.manage("flush", "--noinput")  # each test starts with an empty region
+        proc.manage("flush", "--noinput")  # each test starts with empty regions
         region = Region.objects.create(
-            code=code, name=proc.name, people_url=proc.people_url, machine_url=f"https://127.0.0.1:9{code}"
+            code=code, name=proc.name, people_url=proc.people_url, machine_url=proc.machine_url
         )
         region_oidc_client_register(region=region, secrets_dir=tmp_path)
         Client.objects.filter(id=region.oidc_client_id).update(secret=make_password(proc.secret))
         rows[code] = region
+    provisioner_client_register(client_id=settings.ATRIUM_M2M_CLIENT_ID, secrets_dir=tmp_path)
+    Client.objects.filter(id=settings.ATRIUM_M2M_CLIENT_ID).update(secret=make_password(M2M_SECRET))
     return rows
 
 
+@pytest.fixture
+def worker(celery_processes, regions):
+    """The worker, with an empty queue and no push in flight when the test ends."""
+    from portal.celery import app
+
+    app.control.purge()
+    yield celery_processes
+    app.control.purge()
+    wait_for(
+        lambda: not ProvisioningRecord.objects.filter(lease_until__isnull=False).exists(),
+        timeout=15,
+        what="in-flight pushes to finish",
+    )
+
+
+def account_uses(account, regions_: list[Region]) -> None:
+    for region in regions_:
+        account_region_add(account=account, region=region)
+
+
 def provision_into_region(region: RegionProcess, *, account, users) -> None:
-    """Until SCIM provisioning lands, a region learns its users from its own command."""
+    """Put users into a region with its own operator command (tests of login only)."""
+    from regions.models import AccountRegion
+
     AccountRegion.objects.get_or_create(account=account, region=Region.objects.get(code=region.code))
     for user in users:
         region.manage(
@@ -144,13 +273,16 @@ def provision_into_region(region: RegionProcess, *, account, users) -> None:
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+def csrf_token_in(html: str) -> str:
+    return CSRF_FIELD.search(html).group(1)
+
+
 def portal_login_via(browser: httpx.Client, start_url: str, email: str, password: str) -> httpx.Response:
     """Follow a region's redirect to Atrium's login form, sign in, and follow the code flow back."""
     page = browser.get(start_url)
     assert "/accounts/login/" in str(page.url), page.url
-    token = CSRF_FIELD.search(page.text).group(1)
     return browser.post(
         str(page.url),
-        data={"csrfmiddlewaretoken": token, "login": email, "password": password},
+        data={"csrfmiddlewaretoken": csrf_token_in(page.text), "login": email, "password": password},
         headers={"Referer": str(page.url)},
     )
