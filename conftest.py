@@ -37,6 +37,19 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture
+def dead_broker():
+    """Celery pointed at a port where no broker listens (enqueueing fails at once)."""
+    from portal.celery import app
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:9/0"
+    app._pool = None
+    yield
+    app.conf.broker_url = previous
+    app._pool = None
+
+
 def make_user(email: str, first_name: str = "", last_name: str = ""):
     return user_create(
         email=email, password=PASSWORD, first_name=first_name, last_name=last_name, email_verified=True

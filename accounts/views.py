@@ -58,7 +58,7 @@ def member_add(request, slug: str):
         try:
             added = services.member_add(account=actor.account, actor=actor, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error("email" if "email" in getattr(exc, "error_dict", {}) else None, exc)
+            form.add_error(None, exc)
         else:
             messages.success(request, f"{added.user.email} added; a set-password mail is on its way.")
             return redirect("accounts:members", slug=slug)

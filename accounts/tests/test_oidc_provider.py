@@ -220,6 +220,7 @@ def test_client_credentials_gives_a_jwt_with_the_requested_resource_as_audience(
     )
     machine.grant_types = Client.GrantType.CLIENT_CREDENTIALS
     machine.set_scopes(["scim"])
+    machine.data = {"allowed_resources": ["https://127.0.0.1:9102"]}
     machine.save()
     # when
     response = client.post(
@@ -236,3 +237,11 @@ def test_client_credentials_gives_a_jwt_with_the_requested_resource_as_audience(
     )  # fmt: skip
     assert claims["scope"] == "scim"
     assert "sub" not in claims
+    # and a resource it is not registered for is refused
+    other = client.post(
+        "/identity/o/api/token",
+        {"grant_type": "client_credentials", "scope": "scim", "resource": "https://127.0.0.1:9101"},
+        HTTP_AUTHORIZATION=basic_auth("machine-test", "s3cret"),
+    )
+    assert other.status_code == 400
+    assert other.json()["error"] == "invalid_target"
