@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from regions.models import AccountRegion, Region
+from regions.models import AccountRegion, ProvisioningRecord, Region
 
 
 @admin.register(Region)
@@ -14,3 +14,20 @@ class AccountRegionAdmin(admin.ModelAdmin):
     list_display = ["account", "region", "created_at"]
     list_filter = ["region"]
     raw_id_fields = ["account"]
+
+
+@admin.register(ProvisioningRecord)
+class ProvisioningRecordAdmin(admin.ModelAdmin):
+    list_display = ["kind", "tenant", "object_key", "region", "state", "desired_version", "acked_version",
+                    "attempts", "next_attempt_at", "updated_at"]  # fmt: skip
+    list_filter = ["state", "region", "kind"]
+    search_fields = ["tenant", "object_key", "remote_id"]
+    readonly_fields = [f.name for f in ProvisioningRecord._meta.fields]
+    actions = ["retry_now"]
+
+    @admin.action(description="Retry now (pending, attempts reset)")
+    def retry_now(self, request, queryset):
+        from regions.ledger import ledger_retry
+
+        for record in queryset:
+            ledger_retry(record=record)
