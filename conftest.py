@@ -83,6 +83,17 @@ def globex(carol):
     return account_create(name="Globex", slug="globex", owner=carol)
 
 
+def make_region(code: str, people_port: int = 8102, machine_port: int = 9102):
+    from regions.models import Region
+
+    return Region.objects.create(
+        code=code,
+        name=code.upper(),
+        people_url=f"http://127.0.0.1:{people_port}",
+        machine_url=f"https://127.0.0.1:{machine_port}",
+    )
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()

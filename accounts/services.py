@@ -82,19 +82,19 @@ def member_rename(
     return membership
 
 
-@transaction.atomic
 def member_suspend(*, actor: Membership, membership: Membership) -> Membership:
-    _require_admin_over(actor, membership)
-    membership.status = Membership.Status.SUSPENDED
-    membership.save(update_fields=["status"])
-    member_desire_everywhere(membership)
-    return membership
+    """Suspended here: inactive in every region of this account (their sessions there end)."""
+    return _member_status_set(actor, membership, Membership.Status.SUSPENDED)
+
+
+def member_reactivate(*, actor: Membership, membership: Membership) -> Membership:
+    return _member_status_set(actor, membership, Membership.Status.ACTIVE)
 
 
 @transaction.atomic
-def member_reactivate(*, actor: Membership, membership: Membership) -> Membership:
+def _member_status_set(actor: Membership, membership: Membership, status: str) -> Membership:
     _require_admin_over(actor, membership)
-    membership.status = Membership.Status.ACTIVE
+    membership.status = status
     membership.save(update_fields=["status"])
     member_desire_everywhere(membership)
     return membership

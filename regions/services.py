@@ -47,12 +47,7 @@ def region_oidc_client_register(*, region: Region, secrets_dir: Path) -> Registe
     client.response_types = "code"
     client.set_redirect_uris([region.oidc_redirect_uri])
     client.set_post_logout_redirect_uris([region.people_url.rstrip("/") + "/"])
-    rotate = created or not secret_file.exists()
-    if rotate:
-        secret = get_random_secret_key()
-        client.secret = make_password(secret)
-        _write_secret_file(secret_file, {"client_id": client.id, "client_secret": secret})
-    client.save()
+    rotate = _save_with_secret(client, secret_file, mint=created or not secret_file.exists())
     return RegisteredClient(region.code, client.id, secret_file, rotate)
 
 
@@ -78,13 +73,19 @@ def provisioner_client_register(*, client_id: str, secrets_dir: Path) -> Registe
         **(client.data or {}),
         "allowed_resources": [r.machine_url.rstrip("/") for r in Region.objects.order_by("code")],
     }
-    rotate = created or not secret_file.exists()
-    if rotate:
+    rotate = _save_with_secret(client, secret_file, mint=created or not secret_file.exists())
+    return RegisteredClient("*", client.id, secret_file, rotate)
+
+
+def _save_with_secret(client: Client, secret_file: Path, *, mint: bool) -> bool:
+    """Save the client; mint a secret first when asked (only its hash is stored, so a secret
+    whose file is gone cannot be recovered)."""
+    if mint:
         secret = get_random_secret_key()
         client.secret = make_password(secret)
         _write_secret_file(secret_file, {"client_id": client.id, "client_secret": secret})
     client.save()
-    return RegisteredClient("*", client.id, secret_file, rotate)
+    return mint
 
 
 def _write_secret_file(path: Path, payload: dict) -> None:

@@ -4,20 +4,15 @@ import pytest
 
 from accounts.models import Membership
 from accounts.services import account_region_add, membership_add
-from conftest import make_user
-from regions.models import ProvisioningRecord, Region
+from conftest import make_region, make_user
+from regions.models import ProvisioningRecord
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def region_eu(db):
-    return Region.objects.create(
-        code="eu",
-        name="European Union",
-        people_url="http://127.0.0.1:8102",
-        machine_url="https://127.0.0.1:9102",
-    )
+    return make_region("eu")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 from allauth.idp.oidc.models import Client
 from django.contrib.auth.hashers import check_password
 
-from regions.models import Region
+from conftest import make_region
 from regions.services import region_oidc_client_register
 
 pytestmark = pytest.mark.django_db
@@ -13,12 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def region_eu(db):
-    return Region.objects.create(
-        code="eu",
-        name="European Union",
-        people_url="http://127.0.0.1:8102",
-        machine_url="https://127.0.0.1:9102",
-    )
+    return make_region("eu")
 
 
 def test_it_registers_a_login_client_and_writes_its_secret(region_eu, tmp_path):
