@@ -54,7 +54,8 @@ ensure_chromium() {
 case "${1:-start}" in
   start) start_postgres; start_redis; ensure_chromium ;;
   stop)
+    # Only what this checkout started (its own data folders), never a server someone else runs.
     [ -f "$SVC/pg/data/postmaster.pid" ] && runuser -u postgres -- pg_ctl -D "$SVC/pg/data" -m fast -w stop || true
-    redis_answers && redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave || true ;;
+    [ -f "$SVC/redis/redis.pid" ] && redis_answers && redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave || true ;;
   *) echo "usage: $0 start|stop"; exit 2 ;;
 esac
