@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.urls import include, path, re_path
 from django_scim import constants
+from django_scim import exceptions as scim_exceptions
 from django_scim import views as scim_views
 
 from tenants.machine_auth import scim_error
@@ -51,6 +52,31 @@ def tenant_urlconf(slug: str) -> types.ModuleType:
     return module
 
 
+MAX_PAGE_SIZE = 200  # as announced in ServiceProviderConfig (filter.maxResults)
+
+
+class TenantUsersView(scim_views.UsersView):
+    """The library's Users view, stricter about input: a body must be a JSON object and a page
+    holds at most MAX_PAGE_SIZE users (bad input is a SCIM 400, never a 500)."""
+
+    def load_body(self, body):
+        data = super().load_body(body)
+        if not isinstance(data, dict):
+            raise scim_exceptions.BadRequestError("The body must be a JSON object")
+        operations = data.get("Operations")
+        if operations is not None and not (
+            isinstance(operations, list) and all(isinstance(op, dict) for op in operations)
+        ):
+            raise scim_exceptions.BadRequestError('"Operations" must be a list of objects')
+        return data
+
+    def _page(self, request):
+        start, count = super()._page(request)
+        if count is not None and count < 0:
+            raise scim_exceptions.BadRequestError("Invalid count (must be >= 0)")
+        return start, min(count if count is not None else MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
 class TenantSchemasView(scim_views.SchemasView):
     """The library's schemas carry a static `meta.location`; point it under the tenant."""
 
@@ -73,7 +99,7 @@ def scim_urlpatterns() -> list:
         re_path(r"^$", not_implemented, name="root"),
         re_path(r"^\.search$", not_implemented, name="search"),
         re_path(r"^Users/\.search$", scim_views.UserSearchView.as_view(), name="users-search"),
-        re_path(r"^Users(?:/(?P<uuid>[^/]+))?$", scim_views.UsersView.as_view(), name="users"),
+        re_path(r"^Users(?:/(?P<uuid>[^/]+))?$", TenantUsersView.as_view(), name="users"),
         re_path(r"^Groups/\.search$", not_implemented, name="groups-search"),
         re_path(r"^Groups(?:/(?P<uuid>[^/]+))?$", not_implemented, name="groups"),
         re_path(r"^Me$", not_implemented, name="me"),

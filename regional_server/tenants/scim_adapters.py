@@ -54,11 +54,23 @@ class RegionSCIMUser(SCIMUser):
 
     def validate_dict(self, d):
         super().validate_dict(d)
-        for key in ("userName", "externalId"):
-            if not isinstance(d.get(key), str) or not d[key].strip():
+        for key, max_length in (("userName", 254), ("externalId", 254)):
+            value = d.get(key)
+            if not isinstance(value, str) or not value.strip():
                 raise scim_exceptions.BadRequestError(f'"{key}" is required and must be a string')
+            if len(value) > max_length:
+                raise scim_exceptions.BadRequestError(f'"{key}" is longer than {max_length} characters')
         if "name" in d and not isinstance(d["name"], dict):
             raise scim_exceptions.BadRequestError('"name" must be an object')
+        for key in ("givenName", "familyName"):
+            value = (d.get("name") or {}).get(key)
+            if value is not None and (not isinstance(value, str) or len(value) > 150):
+                raise scim_exceptions.BadRequestError(
+                    f'"name.{key}" must be a string of at most 150 characters'
+                )
+        emails = d.get("emails")
+        if isinstance(emails, list) and not all(isinstance(e, dict) for e in emails):
+            raise scim_exceptions.BadRequestError('"emails" must be a list of objects')
 
     def from_dict(self, d):
         self._was_active = self.obj.is_active if self.obj.pk else True

@@ -220,6 +220,20 @@ def test_bad_input_gets_scim_errors_not_500(scim):
     assert not_json.status_code == 400
     bad_filter = scim.get("/scim/v2/acme/Users", params={"filter": 'userName zz "x"'})
     assert bad_filter.status_code == 400
+    for body in (
+        [1, 2],
+        user_resource("x@acme.test", emails=["x@acme.test"]),
+        user_resource("x@acme.test", name="X"),
+        user_resource("x@acme.test", active="yes"),
+        user_resource("x" * 300 + "@acme.test"),
+    ):
+        response = scim.post("/scim/v2/acme/Users", json=body)
+        assert response.status_code == 400, (body, response.text)
+    created = scim.post("/scim/v2/acme/Users", json=user_resource("ok@acme.test")).json()
+    assert scim.patch(f"/scim/v2/acme/Users/{created['id']}", json={"Operations": "x"}).status_code == 400
+    assert scim.get("/scim/v2/acme/Users", params={"count": "-1"}).status_code == 400
+    # only ok@ was created
+    assert scim.get("/scim/v2/acme/Users").json()["totalResults"] == 1
     assert scim.get("/scim/v2/Not_A_Slug/Users").status_code == 404
 
 
