@@ -1,5 +1,11 @@
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+
+
 class OIDCErrorStatusMiddleware:
-    """allauth.idp.oidc renders refused authorization requests (unknown client, unregistered
+    """Clear OAuth errors where allauth.idp.oidc gives unclear ones.
+
+    It renders refused authorization requests (unknown client, unregistered
     redirect URI) with status 200; answer 400 so clients and monitors see the error.
 
     The marker attribute comes from our own `templates/idp/oidc/error.html`.
@@ -20,3 +26,12 @@ class OIDCErrorStatusMiddleware:
         ):
             response.status_code = 400
         return response
+
+    def process_exception(self, request, exception):
+        """allauth lets a malformed RFC 8707 `resource` escape the token endpoint as a
+        ValidationError (a 500); answer like every other OAuth error: 400 with a JSON body."""
+        if isinstance(exception, ValidationError) and request.path.startswith("/identity/o/api/"):
+            return JsonResponse(
+                {"error": "invalid_target", "error_description": " ".join(exception.messages)}, status=400
+            )
+        return None

@@ -245,3 +245,25 @@ def test_client_credentials_gives_a_jwt_with_the_requested_resource_as_audience(
     )
     assert other.status_code == 400
     assert other.json()["error"] == "invalid_target"
+
+
+@pytest.mark.parametrize("resource", ["notaurl", "https://x.test/a/../b", "https://x.test/#frag"])
+def test_a_malformed_resource_is_a_400_with_a_json_error(client, resource):
+    response = client.post(
+        "/identity/o/api/token", {"grant_type": "client_credentials", "resource": resource}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_target"
+
+
+def test_a_malformed_resource_at_authorize_is_never_a_500(client, alice, region_us):
+    client.force_login(alice)
+    _, challenge = pkce_pair()
+    response = client.get(
+        "/identity/o/authorize",
+        {"response_type": "code", "client_id": region_us.oidc_client_id, "redirect_uri": region_us.oidc_redirect_uri,
+         "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256", "resource": "notaurl"},
+    )  # fmt: skip
+    assert 400 <= response.status_code < 500 or (
+        response.status_code == 302 and "error=" in response["Location"]
+    )
