@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import Account, Membership, User
+from accounts.services import account_region_add
+from regions.models import AccountRegion
 
 
 @admin.register(User)
@@ -34,3 +36,22 @@ class AccountAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The slug names the tenant in every region: fixed once the account exists.
         return ["slug"] if obj is not None else []
+
+
+@admin.register(AccountRegion)
+class AccountRegionAdmin(admin.ModelAdmin):
+    """Which regions an account uses. Adding one goes through the service, so every member is
+    back-filled into the region by the provisioning ledger."""
+
+    list_display = ["account", "region", "created_at"]
+    list_filter = ["region"]
+    raw_id_fields = ["account"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["account", "region"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        saved = account_region_add(account=obj.account, region=obj.region)
+        obj.pk = saved.pk

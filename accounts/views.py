@@ -10,6 +10,8 @@ from accounts.models import Membership
 from regions import selectors as region_selectors
 from regions.ledger import ledger_retry
 
+SYNCING_STATES = frozenset({"pending", "retrying"})
+
 
 @login_required
 def account_home(request, slug: str):
@@ -37,9 +39,14 @@ def _members_page(request, membership: Membership, add_form: MemberAddForm, stat
         "membership": membership,
         "regions": regions,
         "rows": rows,
+        "syncing": any(sync.state in SYNCING_STATES for row in rows for sync in row.syncs),
         "add_form": add_form,
     }
-    return render(request, "accounts/members.html", context, status=status)
+    # htmx polls the table alone while a change is on its way
+    template = (
+        "accounts/_members_table.html" if request.headers.get("HX-Request") else "accounts/members.html"
+    )
+    return render(request, template, context, status=status)
 
 
 def _admin(request, slug: str) -> Membership:

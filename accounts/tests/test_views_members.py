@@ -28,6 +28,18 @@ def test_the_page_lists_members_with_one_sync_badge_per_region(client, alice, ac
     assert body.count('data-region="eu" data-sync-state="pending"') == 2
 
 
+def test_the_table_polls_while_a_change_is_on_its_way_and_stops_when_synced(client, alice, acme, region_eu):
+    account_region_add(account=acme, region=region_eu)
+    client.force_login(alice)
+    page = client.get("/a/acme/members/").content.decode()
+    assert 'hx-trigger="every 2s"' in page
+    partial = client.get("/a/acme/members/", HTTP_HX_REQUEST="true").content.decode()
+    assert partial.lstrip().startswith('<div id="members-table"')
+    assert "<html" not in partial
+    ProvisioningRecord.objects.update(state="synced", acked_version=1)
+    assert "hx-trigger" not in client.get("/a/acme/members/").content.decode()
+
+
 def test_a_failed_row_shows_its_error_and_a_retry_button(client, alice, acme, region_eu):
     account_region_add(account=acme, region=region_eu)
     ProvisioningRecord.objects.update(state="failed", last_error="HTTP 409 userName taken")

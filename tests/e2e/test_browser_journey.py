@@ -49,3 +49,26 @@ def test_alice_signs_in_once_and_opens_a_region_from_her_account(
     page.wait_for_url(eu.people_url + "/")
     assert page.get_by_test_id("region-user-email").inner_text() == "alice@acme.test"
     assert page.get_by_test_id("region-tenant").inner_text() == "acme"
+
+
+def test_alice_adds_an_employee_and_watches_every_badge_turn_synced(
+    page, live_server, worker, regions, alice, acme
+):
+    from tests.e2e.conftest import account_uses
+
+    account_uses(acme, [regions["us"], regions["eu"]])
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", "alice@acme.test")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/a/acme/")
+    page.goto(f"{live_server.url}/a/acme/members/")
+    page.fill("#member-add input[name=email]", "erin@acme.test")
+    page.fill("#member-add input[name=first_name]", "Erin")
+    page.click("button[data-action=add]")
+    page.wait_for_url(f"{live_server.url}/a/acme/members/")
+    # no reload: htmx refreshes the table until both regions confirmed
+    erin = page.locator("tr[data-member='erin@acme.test']")
+    for code in ("us", "eu"):
+        erin.locator(f"[data-region='{code}'][data-sync-state='synced']").wait_for(timeout=30_000)
+    page.locator("#members-table[data-syncing='false']").wait_for(timeout=30_000)
