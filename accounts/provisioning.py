@@ -3,7 +3,8 @@ records it through the regions ledger, in the transaction that changes the membe
 
 from accounts.models import Membership
 from regions.ledger import ledger_desire
-from regions.models import ProvisioningRecord, Region
+from regions.models import ProvisioningRecord
+from regions.selectors import regions_of_account
 
 SCIM_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 
@@ -23,7 +24,7 @@ def member_scim_resource(membership: Membership) -> dict:
 
 def member_desire_everywhere(membership: Membership, *, removed: bool = False, regions=None) -> None:
     if regions is None:
-        regions = Region.objects.filter(account_regions__account_id=membership.account_id)
+        regions = regions_of_account(account_id=membership.account_id)
     ledger_desire(
         kind=ProvisioningRecord.Kind.USER,
         tenant=membership.account.slug,

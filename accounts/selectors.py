@@ -7,6 +7,7 @@ from django.http import Http404
 
 from accounts.models import Account, Membership, User
 from regions.models import ProvisioningRecord, Region
+from regions.selectors import regions_of_account
 
 
 def membership_for_page(*, user: User, slug: str) -> Membership:
@@ -49,10 +50,22 @@ class MemberRow:
     syncs: list[RegionSync]
 
 
-def account_members_with_sync(*, account: Account) -> tuple[list[Region], list[MemberRow]]:
+@dataclass(frozen=True)
+class MembersOverview:
+    regions: list[Region]
+    rows: list[MemberRow]
+
+    @property
+    def syncing(self) -> bool:
+        """A region has yet to confirm a change (the page keeps polling while this holds)."""
+        waiting = {ProvisioningRecord.State.PENDING, ProvisioningRecord.State.RETRYING}
+        return any(sync.state in waiting for row in self.rows for sync in row.syncs)
+
+
+def account_members_with_sync(*, account: Account) -> MembersOverview:
     """Members with one sync state per region of the account: four queries, whatever the size."""
     members = list(account_members_list(account=account))
-    regions = list(Region.objects.filter(account_regions__account=account).order_by("code"))
+    regions = list(regions_of_account(account_id=account.pk))
     records = ProvisioningRecord.objects.filter(
         kind=ProvisioningRecord.Kind.USER,
         tenant=account.slug,
@@ -65,7 +78,7 @@ def account_members_with_sync(*, account: Account) -> tuple[list[Region], list[M
         )
         for m in members
     ]
-    return regions, rows
+    return MembersOverview(regions, rows)
 
 
 def member_of_account(*, account: Account, membership_id: int) -> Membership:

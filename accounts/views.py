@@ -10,8 +10,6 @@ from accounts.models import Membership
 from regions import selectors as region_selectors
 from regions.ledger import ledger_retry
 
-SYNCING_STATES = frozenset({"pending", "retrying"})
-
 
 @login_required
 def account_home(request, slug: str):
@@ -33,13 +31,13 @@ def members(request, slug: str):
 
 
 def _members_page(request, membership: Membership, add_form: MemberAddForm, status: int = 200):
-    regions, rows = selectors.account_members_with_sync(account=membership.account)
+    overview = selectors.account_members_with_sync(account=membership.account)
     context = {
         "account": membership.account,
         "membership": membership,
-        "regions": regions,
-        "rows": rows,
-        "syncing": any(sync.state in SYNCING_STATES for row in rows for sync in row.syncs),
+        "regions": overview.regions,
+        "rows": overview.rows,
+        "syncing": overview.syncing,
         "add_form": add_form,
     }
     # htmx polls the table alone while a change is on its way

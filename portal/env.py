@@ -4,6 +4,7 @@ Only `portal/settings.py` calls them (STYLE.md rule 6).
 """
 
 import os
+from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,23 +29,21 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+    return _env_number(name, default, int, "an integer")
 
 
 def env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float, "a number")
+
+
+def _env_number(name: str, default, parse, kind: str):
     raw = os.environ.get(name)
     if raw is None:
         return default
     try:
-        return float(raw)
+        return parse(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+        raise ImproperlyConfigured(f"{name} must be {kind}, got {raw!r}") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -63,8 +62,6 @@ def env_url(name: str, default: str) -> str:
 
 def env_database(name: str, default: str) -> dict:
     """Parse `sqlite:///path` or `postgres://user:pass@host:port/name` into DATABASES['default']."""
-    from urllib.parse import unquote, urlparse
-
     raw = os.environ.get(name, default)
     parsed = urlparse(raw)
     if parsed.scheme == "sqlite":

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from portal.env import env_bool, env_cache, env_database, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -10,8 +12,6 @@ RUN_DIR = Path(env_str("ATRIUM_RUN_DIR", str(BASE_DIR / ".run")))
 DEBUG = env_bool("ATRIUM_DEBUG", True)
 SECRET_KEY = env_str("ATRIUM_SECRET_KEY", "dev-only-insecure-secret-key-change-me-in-production")
 if not DEBUG and SECRET_KEY.startswith("dev-only"):
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("ATRIUM_SECRET_KEY must be set when ATRIUM_DEBUG is off")
 ALLOWED_HOSTS = env_list("ATRIUM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 
@@ -140,8 +140,7 @@ ATRIUM_TLS_CLIENT_CERT = Path(env_str("ATRIUM_TLS_CLIENT_CERT", str(ATRIUM_PKI_D
 ATRIUM_TLS_CLIENT_KEY = Path(env_str("ATRIUM_TLS_CLIENT_KEY", str(ATRIUM_PKI_DIR / "atrium-client.key")))
 # The provisioner's client-credentials login at our own token endpoint.
 ATRIUM_M2M_CLIENT_ID = env_str("ATRIUM_M2M_CLIENT_ID", "atrium-provisioner")
-ATRIUM_M2M_CLIENT_SECRET = env_str("ATRIUM_M2M_CLIENT_SECRET", "")
-ATRIUM_M2M_SECRET_FILE = ATRIUM_SECRETS_DIR / "atrium-provisioner.json"
+ATRIUM_M2M_CLIENT_SECRET = env_str("ATRIUM_M2M_CLIENT_SECRET", "")  # else read from ATRIUM_SECRETS_DIR
 ATRIUM_REGION_TIMEOUT = env_float("ATRIUM_REGION_TIMEOUT", 10.0)
 # Provisioning ledger: retries with exponential backoff and jitter, then `failed`.
 ATRIUM_PUSH_BACKOFF_BASE = env_float("ATRIUM_PUSH_BACKOFF_BASE", 5.0)

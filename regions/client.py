@@ -10,10 +10,11 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 from django.conf import settings
+
+from regions.services import provisioner_secret_file
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,9 @@ def m2m_token(*, audience: str, scope: str = "scim", fresh: bool = False) -> str
 
 def _m2m_credentials() -> tuple[str, str]:
     secret = settings.ATRIUM_M2M_CLIENT_SECRET
-    if not secret and Path(settings.ATRIUM_M2M_SECRET_FILE).exists():
-        secret = json.loads(Path(settings.ATRIUM_M2M_SECRET_FILE).read_text())["client_secret"]
+    secret_file = provisioner_secret_file(secrets_dir=settings.ATRIUM_SECRETS_DIR)
+    if not secret and secret_file.exists():
+        secret = json.loads(secret_file.read_text())["client_secret"]
     if not secret:
         raise RegionError("No provisioner secret: run `manage.py regions_register_clients`", retryable=False)
     return settings.ATRIUM_M2M_CLIENT_ID, secret

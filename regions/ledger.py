@@ -66,7 +66,7 @@ def ledger_retry(*, record: ProvisioningRecord) -> None:
 
 
 def _enqueue(record_ids: list[int]) -> None:
-    from regions.tasks import push_record
+    from regions.tasks import push_record  # here: regions.tasks imports this module
 
     for record_id in record_ids:
         try:

@@ -1,3 +1,6 @@
+from importlib import import_module
+
+from django.conf import settings
 from django.db import transaction
 
 from tenants.models import LoginSession, Tenant, User
@@ -37,10 +40,6 @@ def user_upsert_local(
 
 def user_sessions_end(*, user: User) -> int:
     """End every session this user has in this region (both listeners share the database)."""
-    from importlib import import_module
-
-    from django.conf import settings
-
     store = import_module(settings.SESSION_ENGINE).SessionStore
     keys = list(LoginSession.objects.filter(user=user).values_list("session_key", flat=True))
     for key in keys:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
@@ -73,6 +73,4 @@ def signed_out(request):
 
 
 def healthz(request):
-    from django.http import JsonResponse
-
     return JsonResponse({"status": "ok", "region": settings.REGION_CODE})

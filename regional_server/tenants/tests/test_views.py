@@ -38,21 +38,24 @@ def test_a_callback_without_a_login_in_progress_is_the_403_page(client):
     assert b"Access refused" in response.content
 
 
-def test_home_shows_the_user_and_offers_their_other_tenants(client):
+@pytest.fixture
+def acme_user_also_in_globex():
+    """One person (one Atrium sub) in two tenants of this region; returns the Acme user."""
     sub = str(uuid.uuid4())
     acme = user_upsert_local(tenant_slug="acme", external_id=sub, email="a@acme.test")
     user_upsert_local(tenant_slug="globex", external_id=sub, email="a@acme.test")
-    client.force_login(acme)
+    return acme
+
+
+def test_home_shows_the_user_and_offers_their_other_tenants(client, acme_user_also_in_globex):
+    client.force_login(acme_user_also_in_globex)
     response = client.get("/")
     assert b'data-testid="region-tenant">acme<' in response.content
     assert b"/tenants/globex/switch/" in response.content
 
 
-def test_switching_tenant_keeps_the_person_and_changes_the_tenant(client):
-    sub = str(uuid.uuid4())
-    acme = user_upsert_local(tenant_slug="acme", external_id=sub, email="a@acme.test")
-    user_upsert_local(tenant_slug="globex", external_id=sub, email="a@acme.test")
-    client.force_login(acme)
+def test_switching_tenant_keeps_the_person_and_changes_the_tenant(client, acme_user_also_in_globex):
+    client.force_login(acme_user_also_in_globex)
     client.post("/tenants/globex/switch/")
     assert b'data-testid="region-tenant">globex<' in client.get("/").content
 
