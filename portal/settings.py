@@ -147,6 +147,9 @@ ATRIUM_PUSH_BACKOFF_BASE = env_float("ATRIUM_PUSH_BACKOFF_BASE", 5.0)
 ATRIUM_PUSH_BACKOFF_CAP = env_float("ATRIUM_PUSH_BACKOFF_CAP", 900.0)
 ATRIUM_PUSH_MAX_ATTEMPTS = env_int("ATRIUM_PUSH_MAX_ATTEMPTS", 12)
 ATRIUM_PUSH_LEASE_SECONDS = env_int("ATRIUM_PUSH_LEASE_SECONDS", 120)
+# A retryable error turns a row `failed` only after ATRIUM_PUSH_MAX_ATTEMPTS attempts *and* this
+# long failing: a region down for hours only delays delivery.
+ATRIUM_PUSH_GIVE_UP_AFTER = env_int("ATRIUM_PUSH_GIVE_UP_AFTER", 24 * 3600)
 ATRIUM_SWEEP_INTERVAL = env_float("ATRIUM_SWEEP_INTERVAL", 10.0)
 
 EMAIL_BACKEND = env_str("ATRIUM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -168,6 +171,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(CELERY_BROKER_FOLDERS[0]),
         "data_folder_out": str(CELERY_BROKER_FOLDERS[0]),
         "processed_folder": str(CELERY_BROKER_FOLDERS[1]),
+        # The filesystem transport polls its folder (1 s by default): a change would wait for
+        # the worker's next look. 20 ms keeps propagation fast at a negligible idle cost.
+        "polling_interval": env_float("ATRIUM_BROKER_POLL_SECONDS", 0.02),
     }
 CELERY_BEAT_SCHEDULE = {
     "provisioning-sweep": {"task": "regions.tasks.sweep_due_pushes", "schedule": ATRIUM_SWEEP_INTERVAL},

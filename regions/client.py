@@ -1,4 +1,5 @@
-"""The only code that talks to regional servers: SCIM over mutual TLS with Atrium's M2M JWTs.
+"""The only code that talks to regional servers: SCIM (Users, Groups) over mutual TLS with
+Atrium's M2M JWTs.
 
 Typed in and out; raises RegionError (with `retryable` and `retry_after`) for every failure so
 callers never see an httpx exception. One keep-alive httpx client per machine URL per process.
@@ -37,7 +38,9 @@ class RegionError(Exception):
 
 
 @dataclass(frozen=True)
-class RemoteUser:
+class RemoteResource:
+    """A SCIM resource as a region holds it (`user_name`: userName, or a group's displayName)."""
+
     remote_id: str
     external_id: str
     user_name: str
@@ -175,77 +178,155 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-# --- SCIM Users --------------------------------------------------------------------------------
-def _users_path(tenant: str) -> str:
-    return f"/scim/v2/{tenant}/Users"
+# --- SCIM resources (Users, Groups) -------------------------------------------------------------
+USERS = "Users"
+GROUPS = "Groups"
+SCIM_PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
-def _remote(resource: dict) -> RemoteUser:
-    return RemoteUser(
+def _collection_path(tenant: str, collection: str) -> str:
+    return f"/scim/v2/{tenant}/{collection}"
+
+
+def _remote(resource: dict) -> RemoteResource:
+    return RemoteResource(
         remote_id=str(resource["id"]),
         external_id=str(resource.get("externalId") or ""),
-        user_name=str(resource.get("userName") or ""),
+        user_name=str(resource.get("userName") or resource.get("displayName") or ""),
         active=bool(resource.get("active", True)),
         resource=resource,
     )
 
 
-def scim_user_find(*, machine_url: str, tenant: str, external_id: str) -> RemoteUser | None:
+def _find(machine_url: str, tenant: str, collection: str, external_id: str) -> RemoteResource | None:
     response = _scim(
-        machine_url, "GET", _users_path(tenant), params={"filter": f'externalId eq "{external_id}"'}
+        machine_url,
+        "GET",
+        _collection_path(tenant, collection),
+        params={"filter": f'externalId eq "{external_id}"'},
     )
-    _raise_for(response, "SCIM lookup")
+    _raise_for(response, f"SCIM {collection} lookup")
     resources = response.json().get("Resources", [])
     return _remote(resources[0]) if resources else None
 
 
-def scim_user_upsert(*, machine_url: str, tenant: str, resource: dict, remote_id: str = "") -> RemoteUser:
-    """Create or replace the user keyed by `externalId`; idempotent, so safe to retry."""
+def _upsert(machine_url: str, tenant: str, collection: str, resource: dict, remote_id: str) -> RemoteResource:
+    """Create or replace the resource keyed by `externalId`; idempotent, so safe to retry."""
+    path = _collection_path(tenant, collection)
     if remote_id:
-        response = _scim(machine_url, "PUT", f"{_users_path(tenant)}/{remote_id}", json_body=resource)
+        response = _scim(machine_url, "PUT", f"{path}/{remote_id}", json_body=resource)
         if response.status_code != 404:
-            _raise_for(response, "SCIM replace")
+            _raise_for(response, f"SCIM {collection} replace")
             return _remote(response.json())
-    existing = scim_user_find(machine_url=machine_url, tenant=tenant, external_id=resource["externalId"])
+    existing = _find(machine_url, tenant, collection, resource["externalId"])
     if existing is None:
-        response = _scim(machine_url, "POST", _users_path(tenant), json_body=resource)
+        response = _scim(machine_url, "POST", path, json_body=resource)
         if response.status_code != 409:
-            _raise_for(response, "SCIM create")
+            _raise_for(response, f"SCIM {collection} create")
             return _remote(response.json())
         # A concurrent or earlier create won the race: replace what is there.
-        existing = scim_user_find(machine_url=machine_url, tenant=tenant, external_id=resource["externalId"])
+        existing = _find(machine_url, tenant, collection, resource["externalId"])
         if existing is None:
-            _raise_for(response, "SCIM create")
-    response = _scim(machine_url, "PUT", f"{_users_path(tenant)}/{existing.remote_id}", json_body=resource)
-    _raise_for(response, "SCIM replace")
+            _raise_for(response, f"SCIM {collection} create")
+    response = _scim(machine_url, "PUT", f"{path}/{existing.remote_id}", json_body=resource)
+    _raise_for(response, f"SCIM {collection} replace")
     return _remote(response.json())
 
 
-def scim_user_delete(*, machine_url: str, tenant: str, external_id: str, remote_id: str = "") -> None:
-    """Delete the user; a user already gone counts as deleted."""
+def _delete(machine_url: str, tenant: str, collection: str, external_id: str, remote_id: str) -> None:
+    """Delete the resource; one already gone counts as deleted."""
     if not remote_id:
-        existing = scim_user_find(machine_url=machine_url, tenant=tenant, external_id=external_id)
+        existing = _find(machine_url, tenant, collection, external_id)
         if existing is None:
             return
         remote_id = existing.remote_id
-    response = _scim(machine_url, "DELETE", f"{_users_path(tenant)}/{remote_id}")
+    response = _scim(machine_url, "DELETE", f"{_collection_path(tenant, collection)}/{remote_id}")
     if response.status_code == 404:
         return
-    _raise_for(response, "SCIM delete")
+    _raise_for(response, f"SCIM {collection} delete")
 
 
-def scim_users_list(*, machine_url: str, tenant: str, page_size: int = 100) -> list[RemoteUser]:
-    """Every user of the tenant, paging with startIndex/count."""
-    users: list[RemoteUser] = []
+def _list(machine_url: str, tenant: str, collection: str, page_size: int) -> list[RemoteResource]:
+    """Every resource of the tenant, paging with startIndex/count."""
+    found: list[RemoteResource] = []
     start = 1
     while True:
         response = _scim(
-            machine_url, "GET", _users_path(tenant), params={"startIndex": start, "count": page_size}
+            machine_url,
+            "GET",
+            _collection_path(tenant, collection),
+            params={"startIndex": start, "count": page_size},
         )
-        _raise_for(response, "SCIM list")
+        _raise_for(response, f"SCIM {collection} list")
         body = response.json()
         page = [_remote(r) for r in body.get("Resources", [])]
-        users += page
-        if not page or len(users) >= int(body.get("totalResults", 0)):
-            return users
+        found += page
+        if not page or len(found) >= int(body.get("totalResults", 0)):
+            return found
         start += len(page)
+
+
+def scim_user_find(*, machine_url: str, tenant: str, external_id: str) -> RemoteResource | None:
+    return _find(machine_url, tenant, USERS, external_id)
+
+
+def scim_user_upsert(*, machine_url: str, tenant: str, resource: dict, remote_id: str = "") -> RemoteResource:
+    return _upsert(machine_url, tenant, USERS, resource, remote_id)
+
+
+def scim_user_delete(*, machine_url: str, tenant: str, external_id: str, remote_id: str = "") -> None:
+    _delete(machine_url, tenant, USERS, external_id, remote_id)
+
+
+def scim_users_list(*, machine_url: str, tenant: str, page_size: int = 100) -> list[RemoteResource]:
+    return _list(machine_url, tenant, USERS, page_size)
+
+
+def scim_group_find(*, machine_url: str, tenant: str, external_id: str) -> RemoteResource | None:
+    return _find(machine_url, tenant, GROUPS, external_id)
+
+
+def scim_group_upsert(
+    *, machine_url: str, tenant: str, resource: dict, remote_id: str = ""
+) -> RemoteResource:
+    """Create or replace the whole group (members included): for first sends and repairs."""
+    return _upsert(machine_url, tenant, GROUPS, resource, remote_id)
+
+
+def scim_group_patch(
+    *,
+    machine_url: str,
+    tenant: str,
+    remote_id: str,
+    add_members: list[str],
+    remove_members: list[str],
+    display_name: str | None = None,
+) -> bool:
+    """Change a group by difference (RFC 7644 §3.5.2): add and remove members by the region's
+    user ids, rename. Returns False when the group is gone there (the caller re-creates it)."""
+    operations: list[dict] = []
+    if display_name is not None:
+        operations.append({"op": "replace", "path": "displayName", "value": display_name})
+    if add_members:
+        operations.append({"op": "add", "path": "members", "value": [{"value": m} for m in add_members]})
+    operations += [{"op": "remove", "path": f'members[value eq "{m}"]'} for m in remove_members]
+    if not operations:
+        return True
+    response = _scim(
+        machine_url,
+        "PATCH",
+        f"{_collection_path(tenant, GROUPS)}/{remote_id}",
+        json_body={"schemas": [SCIM_PATCH_OP], "Operations": operations},
+    )
+    if response.status_code == 404:
+        return False
+    _raise_for(response, "SCIM Groups patch")
+    return True
+
+
+def scim_group_delete(*, machine_url: str, tenant: str, external_id: str, remote_id: str = "") -> None:
+    _delete(machine_url, tenant, GROUPS, external_id, remote_id)
+
+
+def scim_groups_list(*, machine_url: str, tenant: str, page_size: int = 100) -> list[RemoteResource]:
+    return _list(machine_url, tenant, GROUPS, page_size)

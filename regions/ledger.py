@@ -1,34 +1,57 @@
 """The provisioning ledger's API: record desired state (in the caller's transaction), push it
 to a region, retry, sweep. Other apps call `ledger_desire` and `ledger_retry`; the worker calls
-`ledger_push` and `ledger_sweep`. Everything sent to a region goes through regions.client."""
+`ledger_push` and `ledger_sweep`. What a push sends depends on the row's kind (regions/kinds.py);
+everything sent to a region goes through regions.client.
+
+Guarantees, each enforced in SQL so they hold across workers and processes:
+- one push in flight per row: a lease with a token; every result (success, failure, attempt
+  count) is written only where the row still holds that token and the version that was sent,
+  so a push whose lease expired can never overwrite a newer state (fencing);
+- only due rows are leased: `pending`, or `retrying` whose next attempt time has come (or the
+  one delivery the sweeper dispatched), so duplicate messages never skip backoff or Retry-After;
+- a change recorded while a push is in flight stays `pending` after that push and is pushed next;
+- a retryable error turns a row `failed` only after ATRIUM_PUSH_MAX_ATTEMPTS attempts *and*
+  ATRIUM_PUSH_GIVE_UP_AFTER seconds of failing: a region down for hours only delays delivery.
+"""
 
 import logging
 import random
+import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from regions import client
+from regions import client, kinds
 from regions.models import ProvisioningRecord, Region
+from regions.signals import record_synced
 
 log = logging.getLogger(__name__)
 
 State = ProvisioningRecord.State
 # A queued push normally lands within this; the sweeper re-enqueues what has not.
 PENDING_GRACE = timedelta(seconds=5)
+# How far the sweeper moves a row's next attempt when it enqueues it, so sweeps during an
+# outage or a backlog do not pile up duplicate messages.
+REDISPATCH_AFTER = timedelta(seconds=30)
+# A row waiting for its dependencies is looked at again after this (sooner when they sync).
+DEPENDENCY_RECHECK = timedelta(seconds=5)
 MAX_CHAINED_PUSHES = 5
 
 
+@transaction.atomic
 def ledger_desire(
     *, kind: str, tenant: str, object_key: str, regions: Iterable[Region], desired: dict | None
 ) -> list[ProvisioningRecord]:
     """Record that each region must hold `desired` (None: must not hold the object).
 
-    Call inside the transaction that makes the change; pushes are queued on commit.
+    Call inside the transaction that makes the change; pushes are queued on commit. A row that
+    is backing off from a failing region keeps its schedule (the new version goes with the next
+    attempt); any other row is due at once.
     """
     now = timezone.now()
     records = []
@@ -46,10 +69,13 @@ def ledger_desire(
         else:
             record.desired_version += 1
         record.desired = desired
-        record.state = State.PENDING
-        record.attempts = 0
-        record.last_error = ""
-        record.next_attempt_at = now + PENDING_GRACE
+        if record.state != State.RETRYING:
+            record.state = State.PENDING
+            record.attempts = 0
+            record.failing_since = None
+            record.last_error = ""
+            record.next_attempt_at = now + PENDING_GRACE
+        record.awaiting_dependency = False
         record.save()
         records.append(record)
     ids = [r.pk for r in records]
@@ -58,108 +84,198 @@ def ledger_desire(
 
 
 def ledger_retry(*, record: ProvisioningRecord) -> None:
-    """One-click retry of a failed (or retrying) row: start counting attempts again."""
+    """One-click retry of a failed (or retrying) row: due now, attempts counted afresh."""
     ProvisioningRecord.objects.filter(pk=record.pk).exclude(state=State.SYNCED).update(
-        state=State.PENDING, attempts=0, next_attempt_at=timezone.now() + PENDING_GRACE
+        state=State.PENDING,
+        attempts=0,
+        failing_since=None,
+        next_attempt_at=timezone.now() + PENDING_GRACE,
     )
     transaction.on_commit(lambda: _enqueue([record.pk]))
 
 
-def _enqueue(record_ids: list[int]) -> None:
+def _enqueue(record_ids: list[int], dispatch: uuid.UUID | None = None) -> None:
     from regions.tasks import push_record  # here: regions.tasks imports this module
 
     for record_id in record_ids:
         try:
-            push_record.delay(record_id)
+            push_record.delay(record_id, str(dispatch) if dispatch else None)
         except Exception:  # noqa: BLE001 - any broker failure: the row stays due for the sweeper
             log.warning("Could not enqueue push of record %s; the sweeper will deliver it", record_id)
 
 
-def ledger_push(*, record_id: int) -> str:
-    """Deliver the desired version of one row, holding its lease. Returns the row's state."""
+def ledger_push(
+    *, record_id: int, dispatch: str | None = None, interruptions: tuple[type[BaseException], ...] = ()
+) -> str:
+    """Deliver the desired version of one row if it is due, holding its lease. Returns the
+    row's state, or "skipped" when it was not due, already synced, or leased elsewhere.
+
+    `interruptions` are exceptions that may cut a push short (the task's soft time limit):
+    they count as a retryable region error.
+    """
+    result = "skipped"
     for _ in range(MAX_CHAINED_PUSHES):
-        record = _lease(record_id)
-        if record is None:
-            return "skipped"
-        version = record.desired_version
+        lease = _lease(record_id, dispatch)
+        if lease is None:
+            return result
+        dispatch = None  # it admits one delivery only
+        record, token = lease
         try:
-            remote_id = _send(record)
+            delivery = _send(record)
+        except kinds.DependencyPending as exc:
+            return _record_waiting(record, token, exc)
         except client.RegionError as exc:
-            return _record_failure(record, exc)
-        if _record_success(record, version, remote_id) == State.SYNCED:
-            return State.SYNCED
-    return State.PENDING
+            return _record_failure(record, token, exc)
+        except interruptions as exc:
+            error = client.RegionError(f"Push interrupted: {type(exc).__name__} (time limit)")
+            return _record_failure(record, token, error)
+        result = _record_success(record, token, delivery)
+        if result != State.PENDING:  # synced, or taken over by a newer lease
+            return result
+    return result
 
 
-def _lease(record_id: int) -> ProvisioningRecord | None:
+def _due(now, dispatch: str | None) -> Q:
+    due = Q(state=State.PENDING) | Q(state=State.RETRYING, next_attempt_at__lte=now)
+    if dispatch:
+        due |= Q(dispatch_token=dispatch)
+    return due
+
+
+def _lease(record_id: int, dispatch: str | None) -> tuple[ProvisioningRecord, uuid.UUID] | None:
+    """Claim the row for one push if it is due and free; the representation read here is the
+    one sent, and `sent_version` names it (read and claimed under one row lock)."""
     now = timezone.now()
-    claimed = (
-        ProvisioningRecord.objects.filter(pk=record_id, acked_version__lt=F("desired_version"))
-        .exclude(state=State.FAILED)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(
-            lease_until=now + timedelta(seconds=settings.ATRIUM_PUSH_LEASE_SECONDS),
-            sent_version=F("desired_version"),
-            last_attempt_at=now,
+    with transaction.atomic():
+        record = (
+            ProvisioningRecord.objects.select_for_update(of=("self",))
+            .select_related("region")
+            .filter(pk=record_id, acked_version__lt=F("desired_version"))
+            .filter(_due(now, dispatch))
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .first()
         )
-    )
-    if not claimed:
-        return None
-    return ProvisioningRecord.objects.select_related("region").get(pk=record_id)
+        if record is None:
+            return None
+        record.lease_token = uuid.uuid4()
+        record.lease_until = now + timedelta(seconds=settings.ATRIUM_PUSH_LEASE_SECONDS)
+        record.dispatch_token = None
+        record.sent_version = record.desired_version
+        record.last_attempt_at = now
+        record.save(
+            update_fields=["lease_token", "lease_until", "dispatch_token", "sent_version", "last_attempt_at"]
+        )
+    return record, record.lease_token
 
 
-def _send(record: ProvisioningRecord) -> str:
-    machine_url = record.region.machine_url
-    if record.kind != ProvisioningRecord.Kind.USER:
-        raise client.RegionError(f"Unknown ledger kind {record.kind}", retryable=False)
+def _send(record: ProvisioningRecord) -> kinds.Delivery:
+    kind = kinds.kind_of(record)
     if record.is_deletion:
-        client.scim_user_delete(
-            machine_url=machine_url,
-            tenant=record.tenant,
-            external_id=record.object_key,
-            remote_id=record.remote_id,
-        )
-        return ""
-    remote = client.scim_user_upsert(
-        machine_url=machine_url, tenant=record.tenant, resource=record.desired, remote_id=record.remote_id
+        kind.delete(record)
+        return kinds.Delivery(remote_id="")
+    return kind.send(record)
+
+
+def _fenced(record: ProvisioningRecord, token: uuid.UUID):
+    """The row, only while it still holds this push's lease and the version it sent."""
+    return ProvisioningRecord.objects.filter(
+        pk=record.pk, lease_token=token, sent_version=record.sent_version
     )
-    return remote.remote_id
 
 
-def _record_success(record: ProvisioningRecord, version: int, remote_id: str) -> str:
+def _record_success(record: ProvisioningRecord, token: uuid.UUID, delivery: kinds.Delivery) -> str:
     now = timezone.now()
-    ProvisioningRecord.objects.filter(pk=record.pk).update(
+    version = record.sent_version
+    is_current = Q(desired_version=version)
+    written = _fenced(record, token).update(
         acked_version=version,
+        acked=record.desired,
         acked_at=now,
-        remote_id=remote_id,
+        remote_id=delivery.remote_id,
         attempts=0,
+        failing_since=None,
         last_error="",
+        lease_token=None,
         lease_until=None,
+        awaiting_dependency=False,
         # A newer version recorded meanwhile keeps the row pending (and is pushed next).
-        state=Case(When(desired_version=version, then=Value(State.SYNCED)), default=Value(State.PENDING)),
-        next_attempt_at=Case(
-            When(desired_version=version, then=Value(None)), default=Value(now + PENDING_GRACE)
-        ),
+        state=Case(When(is_current, then=Value(State.SYNCED)), default=Value(State.PENDING)),
+        next_attempt_at=Case(When(is_current, then=Value(None)), default=Value(now + PENDING_GRACE)),
     )
+    if not written:
+        log.info("Push of record %s v%s lost its lease; its result is dropped", record.pk, version)
+        return "superseded"
+    state = ProvisioningRecord.objects.values_list("state", flat=True).get(pk=record.pk)
+    if state == State.SYNCED:
+        record.acked_version, record.remote_id, record.state = version, delivery.remote_id, state
+        _wake_dependents(record)
+        record_synced.send(sender=ProvisioningRecord, record=record)
+    return state
+
+
+def _record_failure(record: ProvisioningRecord, token: uuid.UUID, error: client.RegionError) -> str:
+    now = timezone.now()
+    attempts = F("attempts") + 1
+    delay = backoff_seconds(record.attempts + 1)
+    if error.retry_after is not None:
+        delay = max(delay, error.retry_after)
+    next_attempt = now + timedelta(seconds=delay)
+    newer_version = Q(desired_version__gt=record.sent_version)
+    if error.retryable:
+        out_of_attempts = Q(attempts__gte=settings.ATRIUM_PUSH_MAX_ATTEMPTS - 1)
+        cutoff = now - timedelta(seconds=settings.ATRIUM_PUSH_GIVE_UP_AFTER)
+        failing_long = Q(failing_since__lte=cutoff)
+        if cutoff >= now:  # no time budget configured: attempts alone decide
+            failing_long |= Q(failing_since__isnull=True)
+        give_up = out_of_attempts & failing_long
+        state = Case(When(give_up, then=Value(State.FAILED)), default=Value(State.RETRYING))
+        next_at = Case(When(give_up, then=Value(None)), default=Value(next_attempt))
+    else:
+        # A refusal of this version; a newer version recorded meanwhile still deserves a try.
+        state = Case(When(newer_version, then=Value(State.PENDING)), default=Value(State.FAILED))
+        next_at = Case(When(newer_version, then=Value(now + PENDING_GRACE)), default=Value(None))
+    written = _fenced(record, token).update(
+        attempts=attempts,
+        failing_since=Coalesce(F("failing_since"), Value(now)),
+        last_error=error.detail[:2000],
+        lease_token=None,
+        lease_until=None,
+        state=state,
+        next_attempt_at=next_at,
+    )
+    if not written:
+        log.info("Failed push of record %s lost its lease; the newer state stands", record.pk)
+        return "superseded"
+    log.info("Push of record %s failed (attempt %s): %s", record.pk, record.attempts + 1, error.detail)
     return ProvisioningRecord.objects.values_list("state", flat=True).get(pk=record.pk)
 
 
-def _record_failure(record: ProvisioningRecord, error: client.RegionError) -> str:
-    attempts = record.attempts + 1
-    give_up = not error.retryable or attempts >= settings.ATRIUM_PUSH_MAX_ATTEMPTS
-    delay = backoff_seconds(attempts)
-    if error.retry_after is not None:
-        delay = max(delay, error.retry_after)
-    state = State.FAILED if give_up else State.RETRYING
-    ProvisioningRecord.objects.filter(pk=record.pk).update(
-        attempts=attempts,
-        last_error=error.detail[:2000],
+def _record_waiting(record: ProvisioningRecord, token: uuid.UUID, reason: client.RegionError) -> str:
+    written = _fenced(record, token).update(
+        awaiting_dependency=True,
+        last_error=reason.detail[:2000],
+        lease_token=None,
         lease_until=None,
-        state=state,
-        next_attempt_at=None if give_up else timezone.now() + timedelta(seconds=delay),
+        next_attempt_at=timezone.now() + DEPENDENCY_RECHECK,
     )
-    log.info("Push of record %s failed (attempt %s): %s", record.pk, attempts, error.detail)
-    return state
+    return "waiting" if written else "superseded"
+
+
+def _wake_dependents(record: ProvisioningRecord) -> None:
+    """Rows of kinds that depend on this one's kind (same tenant and region) and wait for
+    their dependencies are pushed again now rather than at their next recheck."""
+    dependent_kinds = kinds.kinds_depending_on(record.kind)
+    if not dependent_kinds:
+        return
+    waiting = list(
+        ProvisioningRecord.objects.filter(
+            kind__in=dependent_kinds,
+            tenant=record.tenant,
+            region_id=record.region_id,
+            awaiting_dependency=True,
+        ).values_list("pk", flat=True)
+    )
+    _enqueue(waiting)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -169,13 +285,23 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def ledger_sweep(*, limit: int = 500) -> int:
-    """Re-enqueue every due row: a lost message, a killed worker or a down region only delays."""
+    """Re-enqueue every due row: a lost message, a killed worker or a down region only delays.
+
+    Each swept row's next attempt moves forward by REDISPATCH_AFTER and gets a dispatch token
+    that only this sweep's message carries, so an outage or a backlog never piles up duplicates.
+    """
     now = timezone.now()
-    due = list(
-        ProvisioningRecord.objects.filter(state__in=[State.PENDING, State.RETRYING], next_attempt_at__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    _enqueue(due)
+    with transaction.atomic():
+        due = list(
+            ProvisioningRecord.objects.select_for_update(skip_locked=True)
+            .filter(state__in=[State.PENDING, State.RETRYING], next_attempt_at__lte=now)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        dispatch = uuid.uuid4()
+        ProvisioningRecord.objects.filter(pk__in=due).update(
+            next_attempt_at=now + REDISPATCH_AFTER, dispatch_token=dispatch
+        )
+        transaction.on_commit(lambda: _enqueue(due, dispatch))
     return len(due)

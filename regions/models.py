@@ -56,7 +56,9 @@ class ProvisioningRecord(models.Model):
     """
 
     class Kind(models.TextChoices):
+        # Each kind has one handler registered in regions/kinds.py (how it is sent and deleted).
         USER = "user", "User"
+        GROUP = "group", "Group"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -72,15 +74,29 @@ class ProvisioningRecord(models.Model):
     desired_version = models.PositiveIntegerField(default=1)
     sent_version = models.PositiveIntegerField(default=0)
     acked_version = models.PositiveIntegerField(default=0)
+    # The representation the region acknowledged last (kinds that send differences, such as a
+    # group's PATCH of `members`, diff the desired state against it).
+    acked = models.JSONField(null=True, blank=True)
     remote_id = models.CharField(max_length=255, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the current run of failures began: a row fails for good only after attempts *and*
+    # time are spent, so a region down for hours never turns rows `failed`.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # Waiting for objects it references (a group's members) to reach the region first.
+    awaiting_dependency = models.BooleanField(default=False)
     last_error = models.TextField(blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     acked_at = models.DateTimeField(null=True, blank=True)
-    # A push holds the lease while it talks to the region: one push in flight per row.
+    # A push holds the lease while it talks to the region: one push in flight per row. Every
+    # result is written only where the row still holds the lease token (fencing), so a push
+    # whose lease expired can never overwrite what a later push wrote.
+    lease_token = models.UUIDField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Set by the sweeper when it re-enqueues a row; the message carries it, so exactly that
+    # delivery may lease the row early while duplicates of older messages wait their turn.
+    dispatch_token = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -72,6 +72,7 @@ def test_a_failed_push_becomes_retrying_with_the_error_and_a_later_attempt(eu, u
 
 def test_after_the_last_attempt_the_row_fails_and_one_click_retry_revives_it(eu, unreachable_atrium):
     unreachable_atrium.ATRIUM_PUSH_MAX_ATTEMPTS = 2
+    unreachable_atrium.ATRIUM_PUSH_GIVE_UP_AFTER = 0
     (row,) = desire([eu])
     ledger_push(record_id=row.pk)
     ProvisioningRecord.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())

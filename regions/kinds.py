@@ -1,0 +1,159 @@
+"""The ledger's kinds: for each kind of object a region must hold, how its desired
+representation is sent, updated and deleted through regions.client, and what must reach the
+region before it. The ledger looks a row's kind up here and never branches on it.
+
+Adding a kind (tenant entitlements, security policy, logout, …) = one class registered below.
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from regions import client
+from regions.models import ProvisioningRecord
+
+Kind = ProvisioningRecord.Kind
+
+
+class DependencyPending(client.RegionError):
+    """What the row references has not reached the region yet: the row waits (it is not a
+    failure and costs no attempt) and is pushed again once its dependencies are synced."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail, retryable=True)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a kind reports back after a successful send."""
+
+    remote_id: str
+
+
+class LedgerKind:
+    name: ClassVar[str]
+    # Kinds whose rows (same tenant and region) must be synced before this kind's rows can be
+    # sent; when one of them is synced, waiting rows of this kind are pushed again.
+    depends_on: ClassVar[tuple[str, ...]] = ()
+
+    def send(self, record: ProvisioningRecord) -> Delivery:
+        """Make the region hold `record.desired` (create or update); idempotent."""
+        raise NotImplementedError
+
+    def delete(self, record: ProvisioningRecord) -> None:
+        """Make the region not hold the object; one already gone counts as deleted."""
+        raise NotImplementedError
+
+
+class UserKind(LedgerKind):
+    """A member: the SCIM User keyed by `externalId` = the person's public UUID."""
+
+    name = Kind.USER
+
+    def send(self, record: ProvisioningRecord) -> Delivery:
+        remote = client.scim_user_upsert(
+            machine_url=record.region.machine_url,
+            tenant=record.tenant,
+            resource=record.desired,
+            remote_id=record.remote_id,
+        )
+        return Delivery(remote.remote_id)
+
+    def delete(self, record: ProvisioningRecord) -> None:
+        client.scim_user_delete(
+            machine_url=record.region.machine_url,
+            tenant=record.tenant,
+            external_id=record.object_key,
+            remote_id=record.remote_id,
+        )
+
+
+class GroupKind(LedgerKind):
+    """An account group. Its desired representation names members by their user object keys
+    (`members: [{"externalId": <public UUID>}]`), since only the region knows its own user ids.
+
+    Contract: a group is sent only once every member it references is synced in that region
+    (their remote ids are then known); membership changes go as a PATCH of `members` (RFC 7644
+    §3.5.2) against the last acknowledged representation, not as full replaces.
+    """
+
+    name = Kind.GROUP
+    depends_on = (Kind.USER,)
+
+    def send(self, record: ProvisioningRecord) -> Delivery:
+        desired = record.desired
+        member_ids = self._member_remote_ids(record, desired)
+        machine_url, tenant = record.region.machine_url, record.tenant
+        if record.remote_id and record.acked is not None:
+            acked_ids = self._member_remote_ids(record, record.acked, strict=False)
+            renamed = desired["displayName"] != record.acked.get("displayName")
+            patched = client.scim_group_patch(
+                machine_url=machine_url,
+                tenant=tenant,
+                remote_id=record.remote_id,
+                add_members=sorted(set(member_ids) - set(acked_ids)),
+                remove_members=sorted(set(acked_ids) - set(member_ids)),
+                display_name=desired["displayName"] if renamed else None,
+            )
+            if patched:
+                return Delivery(record.remote_id)
+        resource = {key: value for key, value in desired.items() if key != "members"}
+        resource["members"] = [{"value": remote_id} for remote_id in member_ids]
+        remote = client.scim_group_upsert(
+            machine_url=machine_url, tenant=tenant, resource=resource, remote_id=record.remote_id
+        )
+        return Delivery(remote.remote_id)
+
+    def delete(self, record: ProvisioningRecord) -> None:
+        client.scim_group_delete(
+            machine_url=record.region.machine_url,
+            tenant=record.tenant,
+            external_id=record.object_key,
+            remote_id=record.remote_id,
+        )
+
+    @staticmethod
+    def _member_remote_ids(
+        record: ProvisioningRecord, representation: dict, *, strict: bool = True
+    ) -> list[str]:
+        keys = [m["externalId"] for m in representation.get("members", [])]
+        if not keys:
+            return []
+        synced = dict(
+            ProvisioningRecord.objects.filter(
+                kind=Kind.USER,
+                tenant=record.tenant,
+                region_id=record.region_id,
+                object_key__in=keys,
+                desired__isnull=False,
+                acked_version__gt=0,
+            )
+            .exclude(remote_id="")
+            .values_list("object_key", "remote_id")
+        )
+        missing = [key for key in keys if key not in synced]
+        if missing and strict:
+            raise DependencyPending(f"Waiting for {len(missing)} member(s) to reach the region first")
+        return [synced[key] for key in keys if key in synced]
+
+
+KINDS: dict[str, LedgerKind] = {}
+
+
+def register(kind: LedgerKind) -> LedgerKind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+def kind_of(record: ProvisioningRecord) -> LedgerKind:
+    try:
+        return KINDS[record.kind]
+    except KeyError:
+        raise client.RegionError(f"No ledger kind {record.kind!r} is registered", retryable=False) from None
+
+
+def kinds_depending_on(name: str) -> list[str]:
+    return [kind.name for kind in KINDS.values() if name in kind.depends_on]
+
+
+register(UserKind())
+register(GroupKind())
