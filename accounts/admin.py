@@ -1,8 +1,13 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+"""Operators' admin. Every change a region must learn goes through accounts.services (and so
+through the provisioning ledger); what has no service is read-only here."""
 
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+
+from accounts import services
 from accounts.models import Account, Membership, User
-from accounts.services import account_region_add
 from regions.models import AccountRegion
 
 
@@ -20,29 +25,155 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The email is the login, allauth's address and every region's userName: no service
+        # changes it yet, so it is fixed here once the user exists.
+        return [*self.readonly_fields, "email"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        stored = User.objects.get(pk=obj.pk)
+        active, first_name, last_name = obj.is_active, obj.first_name, obj.last_name
+        # Save what no region holds (staff flags, password) as the admin would, then hand
+        # what regions hold to the services, which record it in the ledger.
+        obj.is_active, obj.first_name, obj.last_name = stored.is_active, stored.first_name, stored.last_name
+        super().save_model(request, obj, form, change)
+        if (first_name, last_name) != (stored.first_name, stored.last_name):
+            services.user_rename(user=obj, first_name=first_name, last_name=last_name)
+        if active != stored.is_active:
+            services.user_set_active(user=obj, active=active)
+        obj.is_active, obj.first_name, obj.last_name = active, first_name, last_name
+        return None
+
+    def delete_model(self, request, obj):
+        services.user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            services.user_delete(user=user)
+
+
+class MembershipInlineForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "role", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.is_removing:
+            # Waiting for regions to confirm the removal: nothing about it can change.
+            for field in self.fields.values():
+                field.disabled = True
+        else:
+            self.fields["status"].choices = [
+                (value, label)
+                for value, label in Membership.Status.choices
+                if value in services.SETTABLE_STATUSES
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and "user" in self.changed_data:
+            raise ValidationError("A membership's person cannot change; remove it and add the other person.")
+        return cleaned
+
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipInlineForm
     extra = 0
     raw_id_fields = ["user"]
+
+    # A closed account's memberships are only shown, until the regions confirm their removal.
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not (obj and obj.is_closed)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.is_closed)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_closed)
 
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    """Deleting an account closes it (account_close): members are removed from every region
+    first and the row stays, so its slug is never given to another account."""
+
+    list_display = ["name", "slug", "created_at", "closed_at"]
+    list_filter = [("closed_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "slug"]
+    fields = ["name", "slug", "created_at", "closed_at"]
     inlines = [MembershipInline]
 
     def get_readonly_fields(self, request, obj=None):
         # The slug names the tenant in every region: fixed once the account exists.
-        return ["slug"] if obj is not None else []
+        fixed = ["created_at", "closed_at"]
+        if obj is not None:
+            fixed = ["slug", *fixed]
+            if obj.is_closed:
+                fixed = ["name", *fixed]
+        return fixed
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.account_rename(account=obj, name=obj.name)
+            return
+        created = services.account_create(name=obj.name, slug=obj.slug)
+        obj.pk, obj.created_at = created.pk, created.created_at
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        # commit=False fills new/changed/deleted_objects (the admin's change message) and writes
+        # nothing; the services do the writes and record them in the ledger.
+        formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.membership_remove(membership=membership)
+        for membership, _changed in formset.changed_objects:
+            services.membership_update(membership=membership, role=membership.role, status=membership.status)
+        for membership in formset.new_objects:
+            added = services.membership_add(
+                account=form.instance, user=membership.user, role=membership.role, status=membership.status
+            )
+            membership.pk = added.pk
+        return None
+
+    def get_deleted_objects(self, objs, request):
+        # Closing deletes nothing: the confirmation lists the accounts alone.
+        return [f"{account} (closed: members removed from every region)" for account in objs], {}, set(), []
+
+    def delete_model(self, request, obj):
+        services.account_close(account=obj)
+        messages.info(request, f"{obj} is closed; its members are being removed from every region.")
+
+    def delete_queryset(self, request, queryset):
+        for account in queryset:
+            services.account_close(account=account)
+        messages.info(
+            request, "Closed accounts keep their slug; their members are being removed from every region."
+        )
+
+
+class AccountRegionForm(forms.ModelForm):
+    class Meta:
+        model = AccountRegion
+        fields = ["account", "region"]
+
+    def clean_account(self):
+        account = self.cleaned_data["account"]
+        if account.is_closed:
+            raise ValidationError("This account is closed.")
+        return account
 
 
 @admin.register(AccountRegion)
 class AccountRegionAdmin(admin.ModelAdmin):
     """Which regions an account uses. Adding one goes through the service, so every member is
-    back-filled into the region by the provisioning ledger."""
+    back-filled into the region; removing one records every member's deletion there first."""
 
+    form = AccountRegionForm
     list_display = ["account", "region", "created_at"]
     list_filter = ["region"]
     raw_id_fields = ["account"]
@@ -53,5 +184,18 @@ class AccountRegionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        saved = account_region_add(account=obj.account, region=obj.region)
+        saved = services.account_region_add(account=obj.account, region=obj.region)
         obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        removed = services.account_region_remove(account_region=obj)
+        messages.info(
+            request,
+            f"Removing {removed} members from {obj.region}; its members page shows it until confirmed.",
+        )
+
+    def delete_queryset(self, request, queryset):
+        removed = sum(services.account_region_remove(account_region=link) for link in queryset)
+        messages.info(
+            request, f"Removing {removed} memberships from their regions until each region confirms."
+        )

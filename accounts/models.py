@@ -90,6 +90,8 @@ class Account(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=40, unique=True, validators=[slug_format, validate_slug_not_reserved])
     created_at = models.DateTimeField(default=timezone.now)
+    # Closing keeps the row, so the slug (a tenant name in every region) is never reused.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -104,6 +106,10 @@ class Account(models.Model):
                 raise ValidationError("An account's slug is immutable.", code="immutable")
         super().save(*args, **kwargs)
 
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
 
 class Membership(models.Model):
     class Role(models.TextChoices):
@@ -116,6 +122,8 @@ class Membership(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
+        # Removed here, waiting for every region to confirm the deletion; then the row goes.
+        REMOVING = "removing", "Removing"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
@@ -138,3 +146,7 @@ class Membership(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_removing(self) -> bool:
+        return self.status == self.Status.REMOVING

@@ -1,13 +1,18 @@
 """Every write to identities, accounts and memberships goes through these functions."""
 
+import uuid
+from dataclasses import dataclass
+
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import emails
 from accounts.models import Account, Membership, User
-from accounts.provisioning import member_desire_everywhere
+from accounts.provisioning import member_desire_everywhere, member_removal_unconfirmed, user_desire_everywhere
 from regions.models import AccountRegion, Region
+from regions.selectors import regions_of_account
 
 
 @transaction.atomic
@@ -28,21 +33,115 @@ def user_create(
 
 
 @transaction.atomic
-def account_create(*, name: str, slug: str, owner: User) -> Account:
+def user_set_active(*, user: User, active: bool) -> User:
+    """Deactivate (or re-activate) an identity: every region of every account of theirs sets
+    `active` accordingly, which ends their sessions there."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        user_desire_everywhere(user)
+    return user
+
+
+@transaction.atomic
+def user_rename(*, user: User, first_name: str, last_name: str) -> User:
+    """An operator renames an identity; the name is part of what every region holds."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.first_name, user.last_name = first_name.strip(), last_name.strip()
+    user.save(update_fields=["first_name", "last_name"])
+    user_desire_everywhere(user)
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Deprovision the person from every region of every account first, then delete the
+    identity. Ledger rows hold no foreign key, so the deletions are still delivered."""
+    user = User.objects.select_for_update().filter(pk=user.pk).first()
+    if user is None:
+        return
+    user_desire_everywhere(user, removed=True)
+    user.delete()
+
+
+@transaction.atomic
+def account_create(*, name: str, slug: str, owner: User | None = None) -> Account:
     account = Account(name=name, slug=slug)
     account.full_clean()
     account.save()
-    membership_add(account=account, user=owner, role=Membership.Role.OWNER)
+    if owner is not None:
+        membership_add(account=account, user=owner, role=Membership.Role.OWNER)
     return account
 
 
 @transaction.atomic
-def membership_add(*, account: Account, user: User, role: str = Membership.Role.MEMBER) -> Membership:
-    membership = Membership(account=account, user=user, role=role)
+def account_rename(*, account: Account, name: str) -> Account:
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    account.name = name
+    account.full_clean()
+    account.save(update_fields=["name"])
+    return account
+
+
+@transaction.atomic
+def account_close(*, account: Account) -> Account:
+    """Close an account: every member is removed from every region it uses, it stops using
+    them, and the row stays (with `closed_at`) so its slug is never given to another account.
+    Memberships stay as `removing` until each region confirms, like any removal."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.is_closed:
+        return account
+    account.closed_at = timezone.now()
+    account.save(update_fields=["closed_at"])
+    regions = list(regions_of_account(account_id=account.pk))
+    memberships = list(
+        Membership.objects.select_for_update(of=("self",)).filter(account=account).select_related("user")
+    )
+    for membership in memberships:
+        membership.account = account
+        _membership_mark_removing(membership, regions)
+    AccountRegion.objects.filter(account=account).delete()
+    for membership in memberships:
+        _membership_delete_if_confirmed(membership)
+    return account
+
+
+@transaction.atomic
+def membership_add(
+    *,
+    account: Account,
+    user: User,
+    role: str = Membership.Role.MEMBER,
+    status: str = Membership.Status.ACTIVE,
+) -> Membership:
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.is_closed:
+        raise ValidationError(f"{account.name} is closed.", code="closed")
+    _refuse_while_removing(account=account, user=user)
+    if status not in SETTABLE_STATUSES:
+        raise ValidationError({"status": "Choose active or suspended."})
+    membership = Membership(account=account, user=user, role=role, status=status)
     membership.full_clean()
     membership.save()
     member_desire_everywhere(membership)
     return membership
+
+
+SETTABLE_STATUSES = frozenset({Membership.Status.ACTIVE, Membership.Status.SUSPENDED})
+
+
+def _refuse_while_removing(*, account: Account, user: User) -> None:
+    """Re-adding a person whose removal the regions have not confirmed yet is refused: the
+    membership row still exists until then, and reviving it mid-deletion would race it."""
+    if Membership.objects.filter(account=account, user=user, status=Membership.Status.REMOVING).exists():
+        raise ValidationError(
+            {
+                "email": f"{user.email} is still being removed from {account.name}'s regions; "
+                "try again when the removal is confirmed (their row leaves the members table)."
+            },
+            code="removing",
+        )
 
 
 @transaction.atomic
@@ -59,8 +158,10 @@ def member_add(
     is_new = user is None
     if is_new:
         user = user_create(email=email, first_name=first_name, last_name=last_name, email_verified=True)
-    elif Membership.objects.filter(account=account, user=user).exists():
-        raise ValidationError({"email": "This person is already a member of this account."})
+    else:
+        _refuse_while_removing(account=account, user=user)
+        if Membership.objects.filter(account=account, user=user).exists():
+            raise ValidationError({"email": "This person is already a member of this account."})
     membership = membership_add(account=account, user=user, role=role)
     if is_new:
         transaction.on_commit(lambda: emails.send_member_welcome(membership_id=membership.pk))
@@ -72,8 +173,10 @@ def member_rename(
     *, actor: Membership, membership: Membership, first_name: str, last_name: str
 ) -> Membership:
     _require_admin_over(actor, membership)
+    membership = _lock_changeable(membership)
     user = membership.user
-    if Membership.objects.filter(user=user).exclude(account_id=membership.account_id).exists():
+    others = Membership.objects.filter(user=user).exclude(account_id=membership.account_id)
+    if others.exclude(status=Membership.Status.REMOVING).filter(account__closed_at__isnull=True).exists():
         # The identity is global: one account's admin must not rewrite it for other accounts.
         raise ValidationError("This person also belongs to other accounts; only they can change their name.")
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
@@ -84,37 +187,140 @@ def member_rename(
 
 def member_suspend(*, actor: Membership, membership: Membership) -> Membership:
     """Suspended here: inactive in every region of this account (their sessions there end)."""
-    return _member_status_set(actor, membership, Membership.Status.SUSPENDED)
+    _require_admin_over(actor, membership)
+    return membership_update(membership=membership, status=Membership.Status.SUSPENDED)
 
 
 def member_reactivate(*, actor: Membership, membership: Membership) -> Membership:
-    return _member_status_set(actor, membership, Membership.Status.ACTIVE)
+    _require_admin_over(actor, membership)
+    return membership_update(membership=membership, status=Membership.Status.ACTIVE)
 
 
 @transaction.atomic
-def _member_status_set(actor: Membership, membership: Membership, status: str) -> Membership:
-    _require_admin_over(actor, membership)
-    membership.status = status
-    membership.save(update_fields=["status"])
-    member_desire_everywhere(membership)
+def membership_update(
+    *, membership: Membership, role: str | None = None, status: str | None = None
+) -> Membership:
+    """Change a membership's role or status (operators in admin; admins through member_*)."""
+    membership = _lock_changeable(membership)
+    if status is not None and status not in SETTABLE_STATUSES:
+        raise ValidationError({"status": "Choose active or suspended; remove a member to remove them."})
+    fields = []
+    if role is not None and role != membership.role:
+        membership.role, fields = role, [*fields, "role"]
+    if status is not None and status != membership.status:
+        membership.status, fields = status, [*fields, "status"]
+    if fields:
+        membership.full_clean()
+        membership.save(update_fields=fields)
+        member_desire_everywhere(membership)
     return membership
 
 
-@transaction.atomic
-def member_remove(*, actor: Membership, membership: Membership) -> None:
+@dataclass(frozen=True)
+class Removal:
+    membership: Membership
+    # Regions that have yet to confirm the deletion; 0 means removed everywhere already.
+    unconfirmed: int
+
+
+def member_remove(*, actor: Membership, membership: Membership) -> Removal:
     _require_admin_over(actor, membership)
-    member_desire_everywhere(membership, removed=True)
-    membership.delete()
+    return membership_remove(membership=membership)
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> Removal:
+    """Mark the membership `removing` and record its deletion in every region; the row is
+    deleted once every region has confirmed (see membership_removal_confirm), at once when
+    there is nothing to confirm. Removing twice is harmless."""
+    locked = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "account")
+        .filter(pk=membership.pk)
+        .first()
+    )
+    if locked is None:
+        return Removal(membership, 0)
+    if not locked.is_removing:
+        _membership_mark_removing(locked, regions_of_account(account_id=locked.account_id))
+    return Removal(locked, _membership_delete_if_confirmed(locked))
+
+
+@transaction.atomic
+def membership_removal_confirm(*, tenant: str, object_key: str) -> bool:
+    """A region confirmed a deletion: delete the `removing` membership of that person in that
+    account once no region has anything left to confirm. Idempotent, and safe when two
+    workers confirm two regions at once (the membership row is locked; the later one sees
+    both confirmations)."""
+    try:
+        public_id = uuid.UUID(object_key)
+    except ValueError:
+        return False
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "account")
+        .filter(account__slug=tenant, user__public_id=public_id, status=Membership.Status.REMOVING)
+        .first()
+    )
+    if membership is None:
+        return False
+    return _membership_delete_if_confirmed(membership) == 0
+
+
+def _membership_mark_removing(membership: Membership, regions) -> None:
+    membership.status = Membership.Status.REMOVING
+    membership.save(update_fields=["status"])
+    member_desire_everywhere(membership, removed=True, regions=regions)
+
+
+def _membership_delete_if_confirmed(membership: Membership) -> int:
+    unconfirmed = member_removal_unconfirmed(membership)
+    if unconfirmed == 0:
+        membership.delete()
+    return unconfirmed
 
 
 @transaction.atomic
 def account_region_add(*, account: Account, region: Region) -> AccountRegion:
     """The account starts using a region: every member is back-filled there through the ledger."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.is_closed:
+        raise ValidationError(f"{account.name} is closed.", code="closed")
     account_region, created = AccountRegion.objects.get_or_create(account=account, region=region)
     if created:
-        for membership in Membership.objects.filter(account=account).select_related("user", "account"):
+        memberships = Membership.objects.filter(account=account).exclude(status=Membership.Status.REMOVING)
+        for membership in memberships.select_related("user", "account"):
             member_desire_everywhere(membership, regions=[region])
     return account_region
+
+
+@transaction.atomic
+def account_region_remove(*, account_region: AccountRegion) -> int:
+    """The account stops using a region: every member's deletion there is recorded first,
+    then the link goes. The members page keeps showing that region's badges until the region
+    confirmed each deletion. Returns how many deletions were recorded."""
+    locked = AccountRegion.objects.select_for_update().filter(pk=account_region.pk).first()
+    if locked is None:
+        return 0
+    memberships = Membership.objects.filter(account_id=locked.account_id).select_related("user", "account")
+    recorded = 0
+    for membership in memberships:
+        recorded += len(member_desire_everywhere(membership, removed=True, regions=[locked.region]))
+    locked.delete()
+    return recorded
+
+
+def _lock_changeable(membership: Membership) -> Membership:
+    """Re-read the membership under a row lock; one being removed (or gone) cannot change."""
+    locked = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "account")
+        .filter(pk=membership.pk)
+        .first()
+    )
+    if locked is None or locked.is_removing:
+        raise ValidationError("This member is being removed; nothing about them can change now.")
+    return locked
 
 
 def _require_admin(actor: Membership) -> None:

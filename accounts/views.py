@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +13,23 @@ from regions import selectors as region_selectors
 from regions.ledger import ledger_retry
 
 
-@login_required
+def account_page(view):
+    """Signed-in members only; one whose membership is suspended or being removed is told so."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, slug: str, *args, **kwargs):
+        try:
+            return view(request, slug, *args, **kwargs)
+        except selectors.MembershipUnavailable as exc:
+            membership = exc.membership
+            context = {"account": membership.account, "membership": membership}
+            return render(request, "accounts/membership_unavailable.html", context, status=403)
+
+    return wrapped
+
+
+@account_page
 def account_home(request, slug: str):
     membership = selectors.membership_for_page(user=request.user, slug=slug)
     account = membership.account
@@ -24,7 +42,7 @@ def account_home(request, slug: str):
     return render(request, "accounts/home.html", context)
 
 
-@login_required
+@account_page
 def members(request, slug: str):
     membership = selectors.membership_for_page(user=request.user, slug=slug)
     return _members_page(request, membership, MemberAddForm())
@@ -35,8 +53,9 @@ def _members_page(request, membership: Membership, add_form: MemberAddForm, stat
     context = {
         "account": membership.account,
         "membership": membership,
-        "regions": overview.regions,
+        "columns": overview.columns,
         "rows": overview.rows,
+        "member_count": overview.member_count,
         "syncing": overview.syncing,
         "add_form": add_form,
     }
@@ -54,7 +73,7 @@ def _admin(request, slug: str) -> Membership:
     return membership
 
 
-@login_required
+@account_page
 @require_POST
 def member_add(request, slug: str):
     actor = _admin(request, slug)
@@ -74,15 +93,15 @@ def _member_action(request, slug: str, membership_id: int, action, done: str, **
     actor = _admin(request, slug)
     target = selectors.member_of_account(account=actor.account, membership_id=membership_id)
     try:
-        action(actor=actor, membership=target, **kwargs)
+        result = action(actor=actor, membership=target, **kwargs)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, done.format(email=target.user.email))
+        messages.success(request, done(result) if callable(done) else done.format(email=target.user.email))
     return redirect("accounts:members", slug=slug)
 
 
-@login_required
+@account_page
 @require_POST
 def member_rename(request, slug: str, membership_id: int):
     form = MemberRenameForm(request.POST)
@@ -94,7 +113,7 @@ def member_rename(request, slug: str, membership_id: int):
     )
 
 
-@login_required
+@account_page
 @require_POST
 def member_suspend(request, slug: str, membership_id: int):
     return _member_action(
@@ -102,19 +121,30 @@ def member_suspend(request, slug: str, membership_id: int):
     )
 
 
-@login_required
+@account_page
 @require_POST
 def member_reactivate(request, slug: str, membership_id: int):
     return _member_action(request, slug, membership_id, services.member_reactivate, "{email} reactivated.")
 
 
-@login_required
+@account_page
 @require_POST
 def member_remove(request, slug: str, membership_id: int):
-    return _member_action(request, slug, membership_id, services.member_remove, "{email} removed everywhere.")
+    return _member_action(request, slug, membership_id, services.member_remove, _removal_message)
 
 
-@login_required
+def _removal_message(removal: services.Removal) -> str:
+    # "Removed everywhere" only once every region confirmed; until then the row stays, badged.
+    email = removal.membership.user.email
+    if removal.unconfirmed == 0:
+        return f"{email} removed."
+    regions = "region" if removal.unconfirmed == 1 else "regions"
+    return (
+        f"Removing {email} from {removal.unconfirmed} {regions}… their row leaves the table once confirmed."
+    )
+
+
+@account_page
 @require_POST
 def sync_retry(request, slug: str, record_id: int):
     actor = _admin(request, slug)

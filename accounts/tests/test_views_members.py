@@ -134,11 +134,19 @@ def test_a_plain_member_sees_the_page_but_cannot_change_anything(client, bob, ac
     assert Membership.objects.get(pk=alice_membership.pk).status == "active"
 
 
-def test_a_suspended_member_loses_the_account_pages(client, alice, bob, acme, bob_membership):
+def test_a_suspended_member_is_told_so_instead_of_a_404(client, alice, bob, acme, bob_membership, globex):
     client.force_login(alice)
     client.post(f"/a/acme/members/{bob_membership.pk}/suspend/")
     client.force_login(bob)
-    assert client.get("/a/acme/").status_code == 404
+    for url in ("/a/acme/", "/a/acme/members/"):
+        response = client.get(url)
+        assert response.status_code == 403
+        assert b"Your membership of Acme is suspended; ask an admin" in response.content
+        assert b'data-member="alice@acme.test"' not in response.content
+    assert client.post("/a/acme/members/add/", {"email": "x@acme.test", "role": "member"}).status_code == 403
+    # another account's slug still looks like a missing one
+    assert client.get("/a/globex/").status_code == 404
+    assert client.get("/a/no-such-account/").status_code == 404
 
 
 def test_an_admin_cannot_act_on_themselves(client, alice, acme):
