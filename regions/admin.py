@@ -18,6 +18,14 @@ class ProvisioningRecordAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ProvisioningRecord._meta.fields]
     actions = ["retry_now"]
 
+    # Rows are written only by the services that change what regions must hold; deleting one
+    # would silently drop a pending change or deletion, so the ledger is read-only here.
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     @admin.action(description="Retry now (pending, attempts reset)")
     def retry_now(self, request, queryset):
         from regions.ledger import ledger_retry

@@ -161,6 +161,8 @@ def region_processes(live_server, pki, tmp_path_factory):
                 "REGION_RUN_DIR": str(run_dir),
                 "REGION_OIDC_CLIENT_ID": f"region-{code}",
                 "REGION_OIDC_CLIENT_SECRET": region.secret,
+                "REGION_SECRET_KEY": f"test-only-region-{code}-secret-key-0123456789",
+                "REGION_TRUSTED_CLIENT_IDS": settings.ATRIUM_M2M_CLIENT_ID,
                 "ATRIUM_ISSUER": live_server.url,
             }
             region.manage("migrate", "--noinput", "-v", "0")
@@ -194,7 +196,9 @@ def celery_processes(region_processes, live_server, pki, tmp_path_factory, djang
         "ATRIUM_M2M_CLIENT_SECRET": M2M_SECRET,
         "ATRIUM_PUSH_BACKOFF_BASE": "0.5",
         "ATRIUM_PUSH_BACKOFF_CAP": "2",
-        "ATRIUM_PUSH_MAX_ATTEMPTS": "50",
+        # Few attempts, the default (day-long) give-up time: a region down during a test must
+        # leave rows retrying, never failed (tests/e2e/test_ledger_delivery.py).
+        "ATRIUM_PUSH_MAX_ATTEMPTS": "3",
         "ATRIUM_SWEEP_INTERVAL": "1",
         "ATRIUM_REGION_TIMEOUT": "5",
     }
