@@ -218,3 +218,126 @@ def test_the_members_page_costs_a_fixed_number_of_queries(
     with django_assert_num_queries(6):
         response = client.get("/a/acme/members/")
     assert response.content.decode().count("data-member=") == 17
+
+
+# --- removals visible until confirmed --------------------------------------------------------
+def test_a_removed_member_stays_on_the_page_as_removing_until_confirmed(
+    client, alice, acme, bob_membership, region_eu
+):
+    account_region_add(account=acme, region=region_eu)
+    client.force_login(alice)
+    response = client.post(f"/a/acme/members/{bob_membership.pk}/remove/", follow=True)
+    body = response.content.decode()
+    assert "Removing bob@acme.test from 1 region…" in body
+    assert "removed everywhere" not in body
+    assert 'data-member="bob@acme.test" data-status="removing"' in body
+    assert 'data-region="eu" data-sync-state="pending" data-sync-op="delete"' in body
+    assert "<h1>Members <small>(1)</small></h1>" in body  # a member being removed counts nowhere
+    assert 'hx-trigger="every 2s"' in body  # the table refreshes itself until confirmed
+    # when EU confirms the deletion, the row leaves the table
+    from regions.signals import record_synced
+
+    record = ProvisioningRecord.objects.get(object_key=str(bob_membership.user.public_id))
+    ProvisioningRecord.objects.filter(pk=record.pk).update(
+        state="synced", acked_version=record.desired_version
+    )
+    record.refresh_from_db()
+    record_synced.send(sender=ProvisioningRecord, record=record)
+    partial = client.get("/a/acme/members/", HTTP_HX_REQUEST="true").content.decode()
+    assert "bob@acme.test" not in partial
+
+
+def test_a_removal_without_regions_says_removed_at_once(client, alice, acme, bob_membership):
+    client.force_login(alice)
+    body = client.post(f"/a/acme/members/{bob_membership.pk}/remove/", follow=True).content.decode()
+    assert "bob@acme.test removed." in body
+    assert 'data-member="bob@acme.test"' not in body
+
+
+def test_a_failed_removal_shows_its_badge_and_a_retry_button(client, alice, acme, bob_membership, region_eu):
+    account_region_add(account=acme, region=region_eu)
+    client.force_login(alice)
+    client.post(f"/a/acme/members/{bob_membership.pk}/remove/")
+    ProvisioningRecord.objects.filter(desired__isnull=True).update(
+        state="retrying", last_error="EU unreachable"
+    )
+    body = client.get("/a/acme/members/").content.decode()
+    assert 'data-sync-state="retrying" data-sync-op="delete"' in body
+    assert "removing: retrying" in body
+    assert 'data-retry="eu"' in body
+    # the row of a member being removed offers no other action
+    row = body.split('data-member="bob@acme.test"')[1].split("</tr>")[0]
+    assert 'data-action="suspend"' not in row and 'data-action="remove"' not in row
+
+
+def test_re_adding_someone_still_being_removed_is_a_clear_form_error(
+    client, alice, acme, bob_membership, region_eu
+):
+    account_region_add(account=acme, region=region_eu)
+    client.force_login(alice)
+    client.post(f"/a/acme/members/{bob_membership.pk}/remove/")
+    response = client.post("/a/acme/members/add/", {"email": "bob@acme.test", "role": "member"})
+    assert response.status_code == 400
+    assert "still being removed" in response.content.decode()
+    assert Membership.objects.get(pk=bob_membership.pk).status == "removing"
+
+
+def test_a_member_being_removed_loses_the_pages_and_is_told_why(
+    client, alice, bob, acme, bob_membership, region_eu
+):
+    account_region_add(account=acme, region=region_eu)
+    client.force_login(alice)
+    client.post(f"/a/acme/members/{bob_membership.pk}/remove/")
+    client.force_login(bob)
+    response = client.get("/a/acme/")
+    assert response.status_code == 403
+    assert b"being removed from Acme" in response.content
+    # the dashboard sends him there too, and does not pretend he is an active member
+    assert client.get("/").status_code == 302
+
+
+def test_a_plain_member_sees_the_badge_but_not_the_regions_error_text(client, alice, bob, acme, region_eu):
+    account_region_add(account=acme, region=region_eu)
+    ProvisioningRecord.objects.update(state="failed", last_error="HTTP 409 userName taken")
+    client.force_login(bob)
+    body = client.get("/a/acme/members/").content.decode()
+    assert 'data-sync-state="failed"' in body
+    assert "userName taken" not in body
+    assert "data-retry" not in body
+
+
+def test_a_region_being_left_keeps_its_column_until_every_deletion_is_confirmed(
+    client, alice, acme, region_eu
+):
+    from accounts.services import account_region_remove
+    from regions.models import AccountRegion
+
+    account_region_add(account=acme, region=region_eu)
+    account_region_remove(account_region=AccountRegion.objects.get(account=acme, region=region_eu))
+    client.force_login(alice)
+    body = client.get("/a/acme/members/").content.decode()
+    assert 'data-leaving-region="eu"' in body
+    assert body.count('data-region="eu" data-sync-state="pending" data-sync-op="delete"') == 2
+    ProvisioningRecord.objects.update(state="synced", acked_version=2)
+    body = client.get("/a/acme/members/").content.decode()
+    assert 'data-region="eu"' not in body
+
+
+def test_the_members_page_costs_the_same_queries_with_removals_and_a_region_being_left(
+    client, alice, acme, region_eu, django_assert_num_queries
+):
+    from accounts.services import account_region_remove, membership_remove
+    from regions.models import AccountRegion
+
+    region_us = make_region("us", 8104, 9104)
+    account_region_add(account=acme, region=region_eu)
+    account_region_add(account=acme, region=region_us)
+    for n in range(8):
+        membership = membership_add(account=acme, user=make_user(f"person{n}@acme.test"))
+        if n % 2:
+            membership_remove(membership=membership)
+    account_region_remove(account_region=AccountRegion.objects.get(account=acme, region=region_us))
+    client.force_login(alice)
+    with django_assert_num_queries(6):
+        response = client.get("/a/acme/members/")
+    assert response.content.decode().count("data-member=") == 10
