@@ -154,24 +154,21 @@ ATRIUM_JWKS_URL = f"{ATRIUM_ISSUER}/.well-known/jwks.json"
 ATRIUM_JWKS_CACHE_SECONDS = int(_env("REGION_JWKS_CACHE_SECONDS", "3600"))
 
 SCIM_SERVICE_PROVIDER = {
+    # Read by tenants.scim_schemas (ServiceProviderConfig); django-scim2 supplies only the user
+    # model mixin now, its views and adapters are not used (see tenants/scim.py).
     "NETLOC": REGION_MACHINE_URL.split("://", 1)[1],
     "SCHEME": REGION_MACHINE_URL.split("://", 1)[0],
     "AUTHENTICATION_SCHEMES": [
         {
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
-            "description": "Client-credentials JWT from Atrium: aud = this machine URL, scope scim.",
+            "description": "Client-credentials JWT from Atrium over mutual TLS: aud = this machine URL, "
+            "scope scim.",
+            "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
             "primary": True,
         }
     ],
-    "USER_ADAPTER": "tenants.scim_adapters.RegionSCIMUser",
-    "USER_FILTER_PARSER": "tenants.scim_hooks.RegionUserFilterQuery",
-    "SERVICE_PROVIDER_CONFIG_MODEL": "tenants.scim_hooks.RegionServiceProviderConfig",
-    "GET_EXTRA_MODEL_FILTER_KWARGS_GETTER": "tenants.scim_hooks.tenant_filter_kwargs_getter",
-    # Authentication happens before the view (MachineTokenMiddleware); the library's own
-    # check caches a reversed URL per process, which is wrong with per-tenant URLs.
-    "AUTH_CHECK_MIDDLEWARE": "tenants.scim_hooks.PassThroughAuthCheck",
-    "WWW_AUTHENTICATE_HEADER": 'Bearer realm="atrium-region"',
+    "DOCUMENTATION_URI": os.environ.get("REGION_SCIM_DOCUMENTATION_URI", ""),
 }
 
 LANGUAGE_CODE = "en-us"

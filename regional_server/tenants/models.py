@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -26,7 +28,11 @@ class User(AbstractSCIMUserMixin, AbstractBaseUser):
     """A person inside one tenant of this region.
 
     `scim_external_id` is Atrium's public user UUID (the OIDC `sub`); one person in two tenants
-    of this region is two rows. `scim_username` is the email, unique per tenant ignoring case.
+    of this region is two rows. Other SCIM clients may leave it unset (NULL): it is unique per
+    tenant when present. `scim_username` is unique per tenant ignoring case (kept as sent).
+    `emails` is the SCIM list as sent; `email` its primary value (or the userName when that is an
+    address), and `emails_search` the lower-cased values framed by line breaks, so a filter on
+    `emails.value` runs in SQL.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="users")
@@ -34,6 +40,10 @@ class User(AbstractSCIMUserMixin, AbstractBaseUser):
     last_name = models.CharField(max_length=150, blank=True)
     email = models.EmailField(blank=True)
     is_active = models.BooleanField(default=True)
+    scim_display_name = models.CharField(max_length=300, blank=True)
+    name_formatted = models.CharField(max_length=300, blank=True)
+    emails = models.JSONField(default=list, blank=True)
+    emails_search = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,7 +56,9 @@ class User(AbstractSCIMUserMixin, AbstractBaseUser):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "scim_external_id"], name="user_tenant_external_id_unique"
+                fields=["tenant", "scim_external_id"],
+                condition=models.Q(scim_external_id__isnull=False),
+                name="user_tenant_external_id_unique",
             ),
             models.UniqueConstraint("tenant", Lower("scim_username"), name="user_tenant_username_ci_unique"),
         ]
@@ -56,11 +68,48 @@ class User(AbstractSCIMUserMixin, AbstractBaseUser):
 
     @property
     def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or self.email or self.scim_username
+        return (
+            self.scim_display_name
+            or f"{self.first_name} {self.last_name}".strip()
+            or self.email
+            or self.scim_username
+        )
 
     @property
     def scim_groups(self):
-        return []
+        return self.member_of.all()
+
+
+def new_scim_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Group(models.Model):
+    """A SCIM Group of one tenant; members are users of the same tenant only (the SCIM layer
+    refuses others before they reach here)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="groups")
+    scim_id = models.CharField(max_length=36, default=new_scim_id, unique=True, editable=False)
+    display_name = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=254, null=True, blank=True, default=None)
+    members = models.ManyToManyField(User, related_name="member_of", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", Lower("display_name"), name="group_tenant_display_name_ci_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="group_tenant_external_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.tenant_id})"
 
 
 class LoginSession(models.Model):

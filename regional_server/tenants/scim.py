@@ -1,29 +1,81 @@
-"""SCIM 2.0 per tenant with django-scim2: `<machine URL>/scim/v2/<tenant slug>/…`.
+"""SCIM 2.0 per tenant: `<machine URL>/scim/v2/<tenant slug>/…` (RFC 7643, RFC 7644).
 
-The library reverses its URLs without arguments, so each tenant gets its own URL module
-(`request.urlconf`), and every query is scoped to the tenant in SQL or by `tenant_id`.
-"""
+Users and Groups (CRUD, PATCH, filters, sorting, paging, `attributes`/`excludedAttributes`,
+`POST /<type>/.search`) and discovery. Unsupported parts answer 501: Bulk, /Me, and queries at
+the root (`GET /` and `POST /.search`). Every answer that is not a success is a SCIM Error body.
+
+Every query starts from the tenant's rows; a filter is ANDed to that condition in SQL. A write
+creates the tenant only when it succeeds (tenants.scim_adapters.tenant_for_write)."""
 
 import json
+import logging
 import re
-import sys
-import types
-from functools import cache
+from dataclasses import dataclass
+from typing import Any
 
-from django.conf import settings
+from django.db import connection, transaction
 from django.http import HttpResponse
-from django.urls import include, path, re_path
-from django_scim import constants
-from django_scim import exceptions as scim_exceptions
-from django_scim import views as scim_views
+from django.urls import re_path
+from django.views import View
 
-from tenants.machine_auth import scim_error
-from tenants.models import Tenant
+from tenants import scim_groups as groups
+from tenants.models import Group, Tenant, User
+from tenants.scim_adapters import (
+    USER_FIELDS,
+    USER_SHAPE,
+    USER_SORT,
+    ScimError,
+    Shape,
+    apply_patch,
+    bad,
+    user_delete,
+    user_doc,
+    user_doc_writable,
+    user_save,
+    user_values,
+)
+from tenants.scim_filter import ScimFilterError, attr_path, parse_filter, to_q
+from tenants.scim_schemas import (
+    ERROR_URN,
+    MAX_RESULTS,
+    RESOURCE_TYPES,
+    SCHEMAS,
+    SEARCH_URN,
+    attribute_list,
+    base_url,
+    list_response,
+    project,
+    resource_type_doc,
+    schema_doc,
+    service_provider_config_doc,
+    wanted,
+)
 
-TENANT_PATH = re.compile(r"^/scim/v2/(?P<slug>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)/")
+log = logging.getLogger(__name__)
+
+SCIM_CONTENT_TYPE = "application/scim+json"
+SLUG = r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?"
+TENANT_PATH = re.compile(rf"^/scim/v2/(?P<slug>{SLUG})/")
+
+
+def scim_response(doc: dict | None, status: int = 200, location: str | None = None) -> HttpResponse:
+    body = "" if doc is None else json.dumps(doc)
+    response = HttpResponse(body, status=status, content_type=SCIM_CONTENT_TYPE)
+    if location:
+        response["Location"] = location
+    return response
+
+
+def error_response(status: int, detail: str, scim_type: str | None = None) -> HttpResponse:
+    doc = {"schemas": [ERROR_URN], "status": str(status), "detail": detail}
+    if scim_type:
+        doc["scimType"] = scim_type
+    return scim_response(doc, status)
 
 
 class ScimTenantMiddleware:
+    """Resolves the tenant of `/scim/v2/<slug>/…` (without creating it) and routes to this module."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -32,79 +84,293 @@ class ScimTenantMiddleware:
             return self.get_response(request)
         match = TENANT_PATH.match(request.path)
         if match is None:
-            return scim_error(404, "Use /scim/v2/<tenant>/ with the account's slug.")
-        slug = match["slug"]
-        tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is None and request.method == "POST":
-            # The first authenticated write creates the tenant.
-            tenant, _ = Tenant.objects.get_or_create(slug=slug)
-        request.scim_tenant_slug = slug
-        request.scim_tenant_id = tenant.pk if tenant else None
-        request.urlconf = tenant_urlconf(slug)
+            return error_response(404, "Use /scim/v2/<tenant>/ with the account's slug.")
+        request.scim_tenant_slug = match["slug"]
+        request.scim_tenant = Tenant.objects.filter(slug=match["slug"]).first()
+        request.urlconf = __name__
         return self.get_response(request)
 
 
-@cache
-def tenant_urlconf(slug: str) -> types.ModuleType:
-    module = types.ModuleType(f"tenants.scim_urls_{slug.replace('-', '_')}")
-    module.urlpatterns = [path(f"scim/v2/{slug}/", include((scim_urlpatterns(), "scim")))]
-    sys.modules[module.__name__] = module
-    return module
+class ScimView(View):
+    """Turns every failure into a SCIM Error body and rolls back what a failed request wrote."""
 
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        except ScimError as exc:
+            response = error_response(exc.status, exc.detail, exc.scim_type)
+        except Exception:
+            log.exception("SCIM request failed: %s %s", request.method, request.path)
+            response = error_response(500, "The region could not complete this request.")
+        if response.status_code >= 400 and connection.in_atomic_block:
+            transaction.set_rollback(True)
+        return response
 
-MAX_PAGE_SIZE = 200  # as announced in ServiceProviderConfig (filter.maxResults)
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        response = error_response(405, f"{request.method} is not allowed here.")
+        response["Allow"] = ", ".join(m.upper() for m in self._allowed_methods())
+        return response
 
-
-class TenantUsersView(scim_views.UsersView):
-    """The library's Users view, stricter about input: a body must be a JSON object and a page
-    holds at most MAX_PAGE_SIZE users (bad input is a SCIM 400, never a 500)."""
-
-    def load_body(self, body):
-        data = super().load_body(body)
+    @staticmethod
+    def body(request) -> Any:
+        try:
+            data = json.loads(request.body.decode("utf-8") or "null")
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise bad(f"The body is not JSON: {exc}", "invalidSyntax") from exc
         if not isinstance(data, dict):
-            raise scim_exceptions.BadRequestError("The body must be a JSON object")
-        operations = data.get("Operations")
-        if operations is not None and not (
-            isinstance(operations, list) and all(isinstance(op, dict) for op in operations)
-        ):
-            raise scim_exceptions.BadRequestError('"Operations" must be a list of objects')
+            raise bad("The body must be a JSON object", "invalidSyntax")
         return data
 
-    def _page(self, request):
-        start, count = super()._page(request)
-        if count is not None and count < 0:
-            raise scim_exceptions.BadRequestError("Invalid count (must be >= 0)")
-        return start, min(count if count is not None else MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+
+class NotImplementedView(ScimView):
+    def dispatch(self, request, *args, **kwargs):
+        return error_response(501, "This service provider does not implement this endpoint.")
 
 
-class TenantSchemasView(scim_views.SchemasView):
-    """The library's schemas carry a static `meta.location`; point it under the tenant."""
-
-    def get(self, request, uuid=None, *args, **kwargs):
-        response = super().get(request, uuid, *args, **kwargs)
-        if response.status_code != 200:
-            return response
-        doc = json.loads(response.content)
-        base = f"{settings.REGION_MACHINE_URL}/scim/v2/{request.scim_tenant_slug}/Schemas/"
-        for schema in doc.get("Resources", [doc]):
-            schema.setdefault("meta", {})["location"] = base + schema["id"]
-        return HttpResponse(json.dumps(doc), content_type=constants.SCIM_CONTENT_TYPE)
+class NotFoundView(ScimView):
+    def dispatch(self, request, *args, **kwargs):
+        return error_response(404, f"No SCIM endpoint at {request.path}.")
 
 
-def scim_urlpatterns() -> list:
-    not_implemented = scim_views.SCIMView.as_view(implemented=False)
-    provider_config = scim_views.ServiceProviderConfigView.as_view()
-    resource_types = scim_views.ResourceTypesView.as_view()
+# --- discovery (RFC 7644 §4, RFC 7643 §5-7) -----------------------------------------------------
+def _no_filter(request) -> None:
+    # RFC 7644 §4: a filter on discovery endpoints SHOULD get 403, so no client trusts a match.
+    if "filter" in request.GET:
+        raise ScimError(403, "Discovery endpoints do not support filtering.")
+
+
+class ServiceProviderConfigView(ScimView):
+    http_method_names = ["get"]
+
+    def get(self, request, tenant):
+        _no_filter(request)
+        return scim_response(service_provider_config_doc(request.scim_tenant_slug))
+
+
+class ResourceTypesView(ScimView):
+    http_method_names = ["get"]
+
+    def get(self, request, tenant, rid=None):
+        _no_filter(request)
+        slug = request.scim_tenant_slug
+        if rid is None:
+            return scim_response(list_response([resource_type_doc(t, slug) for t in RESOURCE_TYPES]))
+        if rid not in RESOURCE_TYPES:
+            raise ScimError(404, f"No resource type {rid!r}.")
+        return scim_response(resource_type_doc(rid, slug))
+
+
+class SchemasView(ScimView):
+    http_method_names = ["get"]
+
+    def get(self, request, tenant, rid=None):
+        _no_filter(request)
+        slug = request.scim_tenant_slug
+        if rid is None:
+            return scim_response(list_response([schema_doc(urn, slug) for urn in SCHEMAS]))
+        if rid not in SCHEMAS:
+            raise ScimError(404, f"No schema {rid!r}.")
+        return scim_response(schema_doc(rid, slug))
+
+
+# --- resources ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Kind:
+    model: type
+    fields: dict
+    sort: dict
+    shape: Shape
+    values: Any  # (body, check_schema=) -> values
+    save: Any  # (request, obj, values) -> obj
+    writable: Any  # obj -> dict of writable attributes
+    render: Any  # (obj, slug, attributes, excluded) -> dict
+    prefetch: tuple  # (attribute, relation) loaded only when returned
+    delete: Any
+
+
+def _render_user(user, slug, attributes, excluded):
+    return user_doc(user, slug, with_groups=wanted("groups", attributes, excluded))
+
+
+def _render_group(group, slug, attributes, excluded):
+    return groups.group_doc(group, slug, with_members=wanted("members", attributes, excluded))
+
+
+USERS = Kind(
+    model=User, fields=USER_FIELDS, sort=USER_SORT, shape=USER_SHAPE, values=user_values, save=user_save,
+    writable=user_doc_writable, render=_render_user, prefetch=("groups", "member_of"), delete=user_delete,
+)  # fmt: skip
+GROUPS = Kind(
+    model=Group, fields=groups.GROUP_FIELDS, sort=groups.GROUP_SORT, shape=groups.GROUP_SHAPE,
+    values=groups.group_values, save=groups.group_save, writable=groups.group_doc_writable,
+    render=_render_group, prefetch=("members", "members"), delete=lambda group: group.delete(),
+)  # fmt: skip
+
+
+def _int_param(raw, name: str) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        raise bad(f'"{name}" must be an integer')
+    try:
+        return int(raw)
+    except (TypeError, ValueError) as exc:
+        raise bad(f'"{name}" must be an integer') from exc
+
+
+def _attributes(params: dict) -> tuple[list, list]:
+    try:
+        return attribute_list(params.get("attributes")), attribute_list(params.get("excludedAttributes"))
+    except ScimFilterError as exc:
+        raise bad(str(exc), "invalidPath") from exc
+
+
+class ResourceMixin:
+    kind: Kind = None  # set by as_view(kind=…)
+
+    def tenant_rows(self, request):
+        if request.scim_tenant is None:
+            return self.kind.model.objects.none()
+        return self.kind.model.objects.filter(tenant=request.scim_tenant)
+
+    def get_object(self, request, rid):
+        obj = self.tenant_rows(request).filter(scim_id=rid).first()
+        if obj is None:
+            raise ScimError(404, f"No {self.kind.model.__name__} {rid!r} in this tenant.")
+        return obj
+
+    def render(self, request, obj, attributes=(), excluded=()):
+        doc = self.kind.render(obj, request.scim_tenant_slug, attributes, excluded)
+        return project(doc, list(attributes), list(excluded))
+
+    def query(self, request, params: dict) -> HttpResponse:
+        """List / search (RFC 7644 §3.4.2, §3.4.3): filter, sort, page, attributes."""
+        attributes, excluded = _attributes(params)
+        rows = self.tenant_rows(request)
+        raw_filter = params.get("filter")
+        if raw_filter is not None:
+            try:
+                rows = rows.filter(to_q(parse_filter(raw_filter), self.kind.fields)).distinct()
+            except ScimFilterError as exc:
+                raise bad(f"Invalid filter: {exc}", "invalidFilter") from exc
+        rows = rows.order_by(*self.ordering(params.get("sortBy"), params.get("sortOrder")))
+        # §3.4.2.4: startIndex below 1 means 1; a negative count means 0; at most MAX_RESULTS.
+        start = max(_int_param(params.get("startIndex"), "startIndex") or 1, 1)
+        count = _int_param(params.get("count"), "count")
+        count = MAX_RESULTS if count is None else min(max(count, 0), MAX_RESULTS)
+        attr, relation = self.kind.prefetch
+        if wanted(attr, attributes, excluded):
+            rows = rows.prefetch_related(relation)
+        total = rows.count()
+        page = list(rows[start - 1 : start - 1 + count]) if count else []
+        resources = [self.render(request, obj, attributes, excluded) for obj in page]
+        return scim_response(list_response(resources, total=total, start=start))
+
+    def ordering(self, sort_by, sort_order) -> list:
+        if sort_by is None:
+            return ["pk"]
+        if not isinstance(sort_by, str):
+            raise bad('"sortBy" must be an attribute name')
+        try:
+            key = attr_path(sort_by.strip()).dotted
+        except ScimFilterError as exc:
+            raise bad(str(exc), "invalidPath") from exc
+        expr = self.kind.sort.get(key)
+        if expr is None:
+            raise bad(f"Sorting by {sort_by!r} is not supported", "invalidPath")
+        order = (sort_order or "ascending").lower() if isinstance(sort_order, str | None) else None
+        if order not in {"ascending", "descending"}:
+            raise bad('"sortOrder" must be "ascending" or "descending"')
+        if isinstance(expr, str):
+            return [f"-{expr}" if order == "descending" else expr, "pk"]
+        return [expr.desc() if order == "descending" else expr.asc(), "pk"]
+
+
+class CollectionView(ResourceMixin, ScimView):
+    http_method_names = ["get", "post"]
+
+    def get(self, request, tenant):
+        return self.query(request, request.GET.dict())
+
+    def post(self, request, tenant):
+        values = self.kind.values(self.body(request), check_schema=True)
+        obj = self.kind.save(request, self.kind.model(), values)
+        doc = self.render(request, obj)
+        return scim_response(doc, 201, location=doc["meta"]["location"])
+
+
+class SearchView(ResourceMixin, ScimView):
+    """POST /<type>/.search (RFC 7644 §3.4.3)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, tenant):
+        body = self.body(request)
+        if body.get("schemas") != [SEARCH_URN]:
+            raise bad(f'"schemas" must be ["{SEARCH_URN}"]', "invalidSyntax")
+        if "filter" in body and not isinstance(body["filter"], str):
+            raise bad('"filter" must be a string', "invalidFilter")
+        return self.query(request, body)
+
+
+class ItemView(ResourceMixin, ScimView):
+    http_method_names = ["get", "put", "patch", "delete"]
+
+    def get(self, request, tenant, rid):
+        attributes, excluded = _attributes(request.GET)
+        obj = self.get_object(request, rid)
+        doc = self.render(request, obj, attributes, excluded)
+        return scim_response(doc, location=obj_location(request, self.kind, obj))
+
+    def put(self, request, tenant, rid):
+        obj = self.get_object(request, rid)
+        values = self.kind.values(self.body(request), check_schema=True)
+        obj = self.kind.save(request, obj, values)
+        return self.updated(request, obj)
+
+    def patch(self, request, tenant, rid):
+        obj = self.get_object(request, rid)
+        doc = apply_patch(self.kind.writable(obj), self.body(request), self.kind.shape)
+        values = self.kind.values(doc, check_schema=False)
+        obj = self.kind.save(request, obj, values)
+        return self.updated(request, obj)
+
+    def delete(self, request, tenant, rid):
+        self.kind.delete(self.get_object(request, rid))
+        return HttpResponse(status=204)
+
+    def updated(self, request, obj):
+        attributes, excluded = _attributes(request.GET)
+        obj.refresh_from_db()
+        doc = self.render(request, obj, attributes, excluded)
+        return scim_response(doc, location=obj_location(request, self.kind, obj))
+
+
+def obj_location(request, kind: Kind, obj) -> str:
+    return f"{base_url(request.scim_tenant_slug)}/{'Users' if kind is USERS else 'Groups'}/{obj.scim_id}"
+
+
+def _resource_patterns(name: str, kind: Kind) -> list:
+    prefix = rf"^scim/v2/(?P<tenant>{SLUG})/{name}"
     return [
-        re_path(r"^$", not_implemented, name="root"),
-        re_path(r"^\.search$", not_implemented, name="search"),
-        re_path(r"^Users/\.search$", scim_views.UserSearchView.as_view(), name="users-search"),
-        re_path(r"^Users(?:/(?P<uuid>[^/]+))?$", TenantUsersView.as_view(), name="users"),
-        re_path(r"^Groups/\.search$", not_implemented, name="groups-search"),
-        re_path(r"^Groups(?:/(?P<uuid>[^/]+))?$", not_implemented, name="groups"),
-        re_path(r"^Me$", not_implemented, name="me"),
-        re_path(r"^ServiceProviderConfig$", provider_config, name="service-provider-config"),
-        re_path(r"^ResourceTypes(?:/(?P<uuid>[^/]+))?$", resource_types, name="resource-types"),
-        re_path(r"^Schemas(?:/(?P<uuid>[^/]+))?$", TenantSchemasView.as_view(), name="schemas"),
-        re_path(r"^Bulk$", not_implemented, name="bulk"),
-    ]  # fmt: skip
+        re_path(rf"{prefix}/?$", CollectionView.as_view(kind=kind)),
+        re_path(rf"{prefix}/\.search$", SearchView.as_view(kind=kind)),
+        re_path(rf"{prefix}/(?P<rid>[^/]+)/?$", ItemView.as_view(kind=kind)),
+    ]
+
+
+_BASE = rf"^scim/v2/(?P<tenant>{SLUG})/"
+urlpatterns = [
+    *_resource_patterns("Users", USERS),
+    *_resource_patterns("Groups", GROUPS),
+    re_path(rf"{_BASE}ServiceProviderConfig/?$", ServiceProviderConfigView.as_view()),
+    re_path(rf"{_BASE}ResourceTypes/?$", ResourceTypesView.as_view()),
+    re_path(rf"{_BASE}ResourceTypes/(?P<rid>[^/]+)/?$", ResourceTypesView.as_view()),
+    re_path(rf"{_BASE}Schemas/?$", SchemasView.as_view()),
+    re_path(rf"{_BASE}Schemas/(?P<rid>[^/]+)/?$", SchemasView.as_view()),
+    # Not implemented (RFC 7644 §3.12: 501): Bulk, /Me, and queries across types at the root.
+    re_path(rf"{_BASE}(?:\.search)?$", NotImplementedView.as_view()),
+    re_path(rf"{_BASE}Bulk/?$", NotImplementedView.as_view()),
+    re_path(rf"{_BASE}Me(?:/.*)?$", NotImplementedView.as_view()),
+    re_path(r"^", NotFoundView.as_view()),
+]
