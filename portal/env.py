@@ -4,6 +4,7 @@ Only `portal/settings.py` calls them (STYLE.md rule 6).
 """
 
 import os
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -99,3 +100,27 @@ def env_cache(name: str, default: str) -> dict:
     if raw.startswith("db://") and len(raw) > len("db://"):
         return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": raw[5:]}
     raise ImproperlyConfigured(f"{name} must be redis://… or db://<table>, got {raw!r}")
+
+
+def env_secret(name: str, *, default_file: Path, fix: str) -> str:
+    """A secret from `name`, else from the file `<name>_FILE` names (default `default_file`).
+
+    There is no built-in fallback: a default secret shipped in the source is no secret, so a
+    missing one stops the process with the way to fix it."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    path = Path(os.environ.get(f"{name}_FILE") or default_file)
+    try:
+        value = path.read_text().strip()
+    except FileNotFoundError:
+        value = ""
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}: cannot read {path}: {exc}") from exc
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set and {path} does not exist or is empty. Set {name} to a long random "
+            "value (`python -c 'import secrets; print(secrets.token_urlsafe(50))'`), or put one in "
+            f"{path} (or the file {name}_FILE names); {fix}"
+        )
+    return value

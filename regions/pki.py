@@ -50,7 +50,9 @@ def pki_ensure(*, paths: PkiPaths, regions: list[tuple[str, str]]) -> list[Path]
     """Create what is missing: the CA, Atrium's client certificate, and a server certificate
     for each (region code, machine URL). Existing files are kept. Returns the files written."""
     written: list[Path] = []
-    paths.root.mkdir(parents=True, exist_ok=True)
+    # The CA key and every private key live here: the folder is the owner's alone.
+    paths.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    paths.root.chmod(0o700)
     if not paths.ca_cert.exists():
         ca_key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Atrium development CA")])
@@ -126,6 +128,7 @@ def _write_key(path: Path, key) -> None:
     )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), 0o600)  # O_CREAT's mode does not apply to a file replaced in place
         fh.write(pem)
 
 

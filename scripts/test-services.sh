@@ -7,6 +7,11 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SVC="${ATRIUM_TEST_SERVICES_DIR:-$ROOT/.run/test-services}"
 PG_PORT="${ATRIUM_TEST_PG_PORT:-5432}"
 REDIS_PORT="${ATRIUM_TEST_REDIS_PORT:-6379}"
+# PostgreSQL runs as the `postgres` user, who may not be able to enter the checkout (a clone under
+# root's mode-700 home): its throwaway cluster lives in a folder of its own under the system temp
+# dir, named after this checkout (so two clones never share one) and removed on stop.
+CHECKOUT_ID="$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+PG_DIR="${ATRIUM_TEST_PG_DIR:-${TMPDIR:-/tmp}/atrium-test-pg-$CHECKOUT_ID}"
 mkdir -p "$SVC"
 
 apt_install() {
@@ -22,9 +27,12 @@ start_postgres() {
     apt_install postgresql
     PATH="$(ls -d /usr/lib/postgresql/*/bin | tail -1):$PATH"; export PATH
   fi
-  id postgres >/dev/null 2>&1 || useradd --system --home-dir "$SVC" postgres
-  local D="$SVC/pg"
+  id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+  local D="$PG_DIR"
+  [ -L "$D" ] && { echo "$D is a symlink; refusing to use it"; exit 1; }
   mkdir -p "$D" && chown postgres:postgres "$D" && chmod 700 "$D"
+  # The temp dir itself must be enterable by postgres (it is world-writable with the sticky bit).
+  runuser -u postgres -- test -w "$D" || { echo "postgres cannot write $D: set ATRIUM_TEST_PG_DIR"; exit 1; }
   if [ ! -f "$D/data/PG_VERSION" ]; then
     runuser -u postgres -- initdb -D "$D/data" -U postgres --auth=trust --encoding=UTF8 \
       --locale=C.UTF-8 --no-sync >/dev/null
@@ -32,6 +40,13 @@ start_postgres() {
   runuser -u postgres -- pg_ctl -D "$D/data" -l "$D/server.log" -w \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $D -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
   echo "PostgreSQL started on $PG_PORT ($D)"
+}
+
+# pg_ctl may not be on PATH (Debian keeps it under /usr/lib/postgresql/<version>/bin).
+pg_bin() { dirname "$(command -v pg_ctl || ls -d /usr/lib/postgresql/*/bin/pg_ctl | tail -1)"; }
+
+redis_pid_on_port() {
+  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p'
 }
 
 redis_answers() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
@@ -55,7 +70,15 @@ case "${1:-start}" in
   start) start_postgres; start_redis; ensure_chromium ;;
   stop)
     # Only what this checkout started (its own data folders), never a server someone else runs.
-    [ -f "$SVC/pg/data/postmaster.pid" ] && runuser -u postgres -- pg_ctl -D "$SVC/pg/data" -m fast -w stop || true
-    [ -f "$SVC/redis/redis.pid" ] && redis_answers && redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave || true ;;
+    if [ -f "$PG_DIR/data/postmaster.pid" ]; then
+      runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
+    fi
+    [ -d "$PG_DIR" ] && rm -rf "$PG_DIR"
+    if [ -f "$SVC/redis/redis.pid" ] && redis_answers &&
+       [ "$(redis_pid_on_port)" = "$(cat "$SVC/redis/redis.pid")" ]; then
+      redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null || true
+    fi
+    rm -f "$SVC/redis/redis.pid"
+    echo "Test services of $ROOT stopped" ;;
   *) echo "usage: $0 start|stop"; exit 2 ;;
 esac

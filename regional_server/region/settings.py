@@ -7,6 +7,7 @@ HTTP — OIDC login on the people URL, SCIM and the tenant API on the machine UR
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -46,11 +47,33 @@ ATRIUM_ISSUER = _env("ATRIUM_ISSUER", "http://127.0.0.1:8000").rstrip("/")
 # Where people go back to when a region refuses them.
 ATRIUM_PORTAL_URL = _env("ATRIUM_PORTAL_URL", ATRIUM_ISSUER).rstrip("/")
 
-DEBUG = _env_bool("REGION_DEBUG", True)
-SECRET_KEY = _env("REGION_SECRET_KEY", f"dev-only-region-{REGION_CODE}-insecure-secret")
-if not DEBUG and SECRET_KEY.startswith("dev-only"):
-    raise ImproperlyConfigured("REGION_SECRET_KEY must be set when REGION_DEBUG is off")
-ALLOWED_HOSTS = [h for h in _env("REGION_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+def _secret_key() -> str:
+    """REGION_SECRET_KEY, or the file REGION_SECRET_KEY_FILE names; never a built-in default
+    (a shared default key would let anyone forge this region's sessions)."""
+    if os.environ.get("REGION_SECRET_KEY"):
+        return os.environ["REGION_SECRET_KEY"]
+    key_file = os.environ.get("REGION_SECRET_KEY_FILE")
+    if key_file and Path(key_file).is_file() and Path(key_file).read_text().strip():
+        return Path(key_file).read_text().strip()
+    where = f" (REGION_SECRET_KEY_FILE={key_file} is missing or empty)" if key_file else ""
+    raise ImproperlyConfigured(
+        f"Region {REGION_CODE} has no secret key{where}. Set REGION_SECRET_KEY to a long random value, "
+        "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(50))'`, or point "
+        "REGION_SECRET_KEY_FILE at a file holding one "
+        "(`make demo` writes .run/secrets/region-<code>-secret-key)."
+    )
+
+
+# Off unless a developer asks for it: a debug page shows settings and source to anyone.
+DEBUG = _env_bool("REGION_DEBUG", False)
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = [
+    h
+    for h in _env("REGION_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    + [urlparse(REGION_PEOPLE_URL).hostname or "", urlparse(REGION_MACHINE_URL).hostname or ""]
+    if h
+]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -124,6 +147,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_NAME = f"region_{REGION_CODE}_sessionid"
 CSRF_COOKIE_NAME = f"region_{REGION_CODE}_csrftoken"
 SESSION_COOKIE_AGE = 8 * 3600
+# Secure cookies wherever people reach the region over TLS (production); the demo is plain HTTP.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = REGION_PEOPLE_URL.startswith("https://")
 
 # Login with Atrium (mozilla-django-oidc): code flow + PKCE; ID token checked in tenants.auth.
 OIDC_RP_CLIENT_ID = _env("REGION_OIDC_CLIENT_ID", f"region-{REGION_CODE}")
@@ -151,7 +176,14 @@ LOGOUT_REDIRECT_URL = "signed_out"
 
 # Machine tokens: validated locally against Atrium's JWKS (cached; refetched on an unknown kid).
 ATRIUM_JWKS_URL = f"{ATRIUM_ISSUER}/.well-known/jwks.json"
-ATRIUM_JWKS_CACHE_SECONDS = int(_env("REGION_JWKS_CACHE_SECONDS", "3600"))
+# A key Atrium removes from its JWKS is refused once this many seconds have passed.
+ATRIUM_JWKS_CACHE_SECONDS = float(_env("REGION_JWKS_CACHE_SECONDS", "600"))
+# An unknown kid refetches the JWKS at most once per this many seconds (bogus kids cannot flood Atrium).
+ATRIUM_JWKS_REFETCH_SECONDS = float(_env("REGION_JWKS_REFETCH_SECONDS", "10"))
+# Machine tokens are accepted only from these Atrium clients (the `client_id` claim).
+REGION_TRUSTED_CLIENT_IDS = frozenset(
+    c.strip() for c in _env("REGION_TRUSTED_CLIENT_IDS", "atrium-provisioner").split(",") if c.strip()
+)
 
 SCIM_SERVICE_PROVIDER = {
     # Read by tenants.scim_schemas (ServiceProviderConfig); django-scim2 supplies only the user

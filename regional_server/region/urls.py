@@ -11,3 +11,8 @@ urlpatterns = [
     path("tenants/<slug:slug>/switch/", views.tenant_switch, name="tenant_switch"),
     path("oidc/", include("mozilla_django_oidc.urls")),
 ]
+
+# 400 and 500 render without context processors (see views._plain_error_page); 403 and 404 use
+# Django's handlers with our templates (tenants/templates/403.html, 404.html).
+handler400 = "tenants.views.bad_request"
+handler500 = "tenants.views.server_error"

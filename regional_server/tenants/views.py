@@ -1,8 +1,12 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
@@ -14,14 +18,25 @@ REFUSAL_MESSAGES = {
     "Ask an admin of your account to add this region, or to add you to the account.",
     REFUSAL_LOGIN_FAILED: "The sign-in with Atrium could not be completed. Please try again.",
 }
+GENERIC_REFUSAL = "Access to this region was refused."
 
 
 class RegionCallbackView(OIDCAuthenticationCallbackView):
-    """Refusals render the 403 page (the library would redirect); logins are recorded."""
+    """The one-time OIDC callback. A refusal redirects to a stable URL (`/refused/?reason=`),
+    so a reload shows the same page; a callback whose state this session no longer holds (a
+    reload, the back button, a second tab) never reaches the library's SuspiciousOperation."""
+
+    def get(self, request):
+        state = request.GET.get("state")
+        if "code" in request.GET and state and state not in request.session.get("oidc_states", {}):
+            if request.user.is_authenticated:
+                return redirect("home")
+            return self.login_failure()
+        return super().get(request)
 
     def login_failure(self):
         reason = getattr(self.request, "region_login_refusal", REFUSAL_LOGIN_FAILED)
-        return refused_page(self.request, reason)
+        return redirect(f"{reverse('refused')}?{urlencode({'reason': reason})}")
 
     def login_success(self):
         response = super().login_success()
@@ -35,13 +50,9 @@ class RegionCallbackView(OIDCAuthenticationCallbackView):
         return response
 
 
-def refused_page(request, reason: str):
-    context = {"message": REFUSAL_MESSAGES.get(reason, REFUSAL_MESSAGES[REFUSAL_LOGIN_FAILED])}
-    return render(request, "tenants/refused.html", context, status=403)
-
-
 def refused(request):
-    return refused_page(request, REFUSAL_LOGIN_FAILED)
+    message = REFUSAL_MESSAGES.get(request.GET.get("reason", ""), GENERIC_REFUSAL)
+    return render(request, "tenants/refused.html", {"message": message}, status=403)
 
 
 @login_required
@@ -70,6 +81,25 @@ def tenant_switch(request, slug: str):
 
 def signed_out(request):
     return render(request, "tenants/signed_out.html")
+
+
+def _plain_error_page(template_name: str, status: int) -> HttpResponse:
+    # Rendered without the request's context processors or the database: whatever failed may
+    # be one of them. The region's name comes straight from settings.
+    context = {
+        "region_code": settings.REGION_CODE,
+        "region_name": settings.REGION_NAME,
+        "atrium_portal_url": settings.ATRIUM_PORTAL_URL,
+    }
+    return HttpResponse(loader.get_template(template_name).render(context), status=status)
+
+
+def bad_request(request, exception=None):
+    return _plain_error_page("400.html", 400)
+
+
+def server_error(request):
+    return _plain_error_page("500.html", 500)
 
 
 def healthz(request):

@@ -45,9 +45,40 @@ def test_a_person_the_region_does_not_know_gets_the_403_page(
     refused = portal_login_via(browser, us.people_url + "/", "carol@globex.test", PASSWORD)
     assert refused.status_code == 403
     assert "Access refused" in refused.text
+    # the refusal has a stable URL of its own (not the one-time callback) that names the reason
+    assert str(refused.url) == us.people_url + "/refused/?reason=not_provisioned"
+    assert "has no access to this region" in refused.text
     assert 'href="' + regions["us"].people_url not in refused.text
     # the page links back to the portal
     assert f'href="{_issuer()}/"' in refused.text
+
+
+def test_reloading_the_callback_after_a_refusal_shows_the_refusal_not_a_traceback(
+    regions, region_processes, alice, acme, carol, globex
+):
+    us = region_processes["us"]
+    browser = new_browser()
+    refused = portal_login_via(browser, us.people_url + "/", "carol@globex.test", PASSWORD)
+    callback = next(str(hop.url) for hop in refused.history if "/oidc/callback/" in str(hop.url))
+    # when the browser loads the used-up callback URL again (reload, back button)
+    again = browser.get(callback)
+    # then it lands on the refusal page, never a 400/500 with a traceback
+    assert again.history[0].status_code == 302
+    assert again.status_code == 403
+    assert "/refused/" in str(again.url)
+    assert "Traceback" not in again.text
+
+
+def test_reloading_the_callback_after_a_login_goes_home(regions, region_processes, alice, acme):
+    us = region_processes["us"]
+    provision_into_region(us, account=acme, users=[alice])
+    browser = new_browser()
+    landed = portal_login_via(browser, us.people_url + "/", "alice@acme.test", PASSWORD)
+    callback = next(str(hop.url) for hop in landed.history if "/oidc/callback/" in str(hop.url))
+    again = browser.get(callback)
+    assert again.status_code == 200
+    assert str(again.url) == us.people_url + "/"
+    assert 'data-testid="region-user-email">alice@acme.test<' in again.text
 
 
 def test_a_deactivated_region_user_is_refused(regions, region_processes, bob, acme):

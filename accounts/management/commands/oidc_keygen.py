@@ -15,6 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, force: bool = False, **options):
         path = settings.OIDC_SIGNING_KEY_FILE
         if path.exists() and not force:
+            path.chmod(0o600)  # a key written before keys were owner-only
             self.stdout.write(f"Signing key kept: {path}")
             return
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -23,8 +24,10 @@ class Command(BaseCommand):
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The key signs every token Atrium issues: its folder and file are the owner's alone.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o600)  # O_CREAT's mode does not apply to a file replaced in place
             fh.write(pem)
         self.stdout.write(f"Signing key written: {path}")

@@ -4,6 +4,7 @@ Ctrl-C (SIGINT to the whole group) stops every process; so does the first one to
 """
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -35,6 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--setup-only", action="store_true", help="Prepare everything, start nothing.")
 
     def handle(self, *args, setup_only: bool = False, **options):
+        # Everything the demo writes (databases, keys, secrets, broker files, logs), here and in
+        # the processes it starts, is readable by its owner only.
+        os.umask(0o077)
         self._prepare_portal()
         regions = list(Region.objects.order_by("code"))
         for region in regions:
@@ -56,6 +60,8 @@ class Command(BaseCommand):
         call_command("load_demo")
         call_command("regions_register_clients")
         call_command("pki_init")
+        # Installations made before the umask above get their permissions tightened too.
+        _owner_only(settings.RUN_DIR)
 
     def _prepare_region(self, region: Region) -> None:
         env = self._region_env(region)
@@ -77,6 +83,10 @@ class Command(BaseCommand):
             "REGION_OIDC_SECRET_FILE": str(
                 region_client_secret_file(secrets_dir=settings.ATRIUM_SECRETS_DIR, region=region)
             ),
+            "REGION_SECRET_KEY_FILE": str(
+                _secret_key_file(settings.ATRIUM_SECRETS_DIR / f"region-{region.code}-secret-key")
+            ),
+            "REGION_TRUSTED_CLIENT_IDS": settings.ATRIUM_M2M_CLIENT_ID,
             "ATRIUM_ISSUER": settings.ATRIUM_ISSUER,
         }
 
@@ -149,6 +159,30 @@ class Command(BaseCommand):
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+def _secret_key_file(path: Path) -> Path:
+    """A per-installation secret key in a file only its owner may read; created once."""
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50) + "\n")
+    return path
+
+
+def _owner_only(run_dir: Path) -> None:
+    """Folders 700, files 600 under .run/ (databases, keys, secrets, broker messages)."""
+    run_dir.chmod(0o700)
+    for folder, subfolders, files in os.walk(run_dir):
+        # The test services' PostgreSQL data belongs to the postgres user: not ours to change.
+        subfolders[:] = [d for d in subfolders if d != "test-services"]
+        for name in subfolders:
+            if not (Path(folder) / name).is_symlink():
+                (Path(folder) / name).chmod(0o700)
+        for name in files:
+            if not (Path(folder) / name).is_symlink():
+                (Path(folder) / name).chmod(0o600)
 
 
 def _raise_keyboard_interrupt(signum, frame):

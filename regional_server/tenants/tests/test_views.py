@@ -32,10 +32,49 @@ def test_other_host_names_are_sent_to_the_people_url(client):
     assert response["Location"] == settings.REGION_PEOPLE_URL + "/healthz"
 
 
-def test_a_callback_without_a_login_in_progress_is_the_403_page(client):
+def test_a_callback_without_a_login_in_progress_redirects_to_the_refused_page(client):
     response = client.get("/oidc/callback/?code=abc&state=xyz")
+    assert response.status_code == 302
+    assert response["Location"] == "/refused/?reason=login_failed"
+    page = client.get(response["Location"])
+    assert page.status_code == 403
+    assert b"Access refused" in page.content
+    assert b"could not be completed" in page.content
+
+
+def test_a_reloaded_callback_of_a_finished_login_goes_home(client, acme_user_also_in_globex):
+    # given a login whose state was used up (the session holds other states only)
+    client.force_login(acme_user_also_in_globex)
+    session = client.session
+    session["oidc_states"] = {"other-state": {"nonce": "n", "code_verifier": "v"}}
+    session.save()
+    # when the browser reloads the one-time callback URL
+    response = client.get("/oidc/callback/?code=used-code&state=used-state")
+    # then it is sent home, not shown a 400
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_a_reloaded_callback_of_a_refused_login_shows_the_refused_page(client):
+    session = client.session
+    session["oidc_states"] = {}
+    session.save()
+    response = client.get("/oidc/callback/?code=used-code&state=used-state", follow=True)
     assert response.status_code == 403
-    assert b"Access refused" in response.content
+    assert response.redirect_chain == [("/refused/?reason=login_failed", 302)]
+
+
+def test_the_refused_page_explains_a_known_reason(client):
+    response = client.get("/refused/?reason=not_provisioned")
+    assert response.status_code == 403
+    assert b"has no access to this region" in response.content
+
+
+def test_the_refused_page_gives_a_generic_message_for_an_unknown_reason(client):
+    response = client.get("/refused/?reason=%3Cscript%3E")
+    assert response.status_code == 403
+    assert b"Access to this region was refused." in response.content
+    assert b"<script>" not in response.content
 
 
 @pytest.fixture
