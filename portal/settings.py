@@ -1,23 +1,38 @@
 """Atrium portal settings: one flat file; the environment is read only here, through portal/env.py."""
 
 from pathlib import Path
+from urllib.parse import urlparse
 
-from django.core.exceptions import ImproperlyConfigured
-
-from portal.env import env_bool, env_cache, env_database, env_float, env_int, env_list, env_str, env_url
+from portal.env import (
+    env_bool,
+    env_cache,
+    env_database,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(env_str("ATRIUM_RUN_DIR", str(BASE_DIR / ".run")))
 
-DEBUG = env_bool("ATRIUM_DEBUG", True)
-SECRET_KEY = env_str("ATRIUM_SECRET_KEY", "dev-only-insecure-secret-key-change-me-in-production")
-if not DEBUG and SECRET_KEY.startswith("dev-only"):
-    raise ImproperlyConfigured("ATRIUM_SECRET_KEY must be set when ATRIUM_DEBUG is off")
-ALLOWED_HOSTS = env_list("ATRIUM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+# Off unless a developer asks for it (ATRIUM_DEBUG=1): a debug page shows settings and source.
+DEBUG = env_bool("ATRIUM_DEBUG", False)
+# Per installation: `make demo` writes .run/secrets/portal-secret-key (mode 600) on first run.
+SECRET_KEY = env_secret(
+    "ATRIUM_SECRET_KEY",
+    default_file=RUN_DIR / "secrets" / "portal-secret-key",
+    fix="`make demo` creates that file for a demo installation.",
+)
 
 # The OIDC issuer is configured, never derived from the Host header: regions compare `iss`
 # byte for byte, and localhost vs 127.0.0.1 would otherwise mint two different issuers.
 ATRIUM_ISSUER = env_url("ATRIUM_ISSUER", "http://127.0.0.1:8000")
+ALLOWED_HOSTS = env_list(
+    "ATRIUM_ALLOWED_HOSTS", sorted({"127.0.0.1", "localhost", "testserver", urlparse(ATRIUM_ISSUER).hostname})
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -101,7 +116,8 @@ PASSWORD_HASHERS = env_list(
 SESSION_COOKIE_NAME = "atrium_sessionid"
 CSRF_COOKIE_NAME = "atrium_csrftoken"
 SESSION_COOKIE_AGE = env_int("ATRIUM_SESSION_COOKIE_AGE", 12 * 3600)
-SESSION_COOKIE_SECURE = env_bool("ATRIUM_SECURE_COOKIES", not DEBUG)
+# Secure cookies whenever Atrium is served over TLS; the demo is plain HTTP on loopback.
+SESSION_COOKIE_SECURE = env_bool("ATRIUM_SECURE_COOKIES", ATRIUM_ISSUER.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 LOGIN_URL = "account_login"
@@ -166,11 +182,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_FOLDERS = []
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_FOLDERS = [CELERY_BROKER_FOLDER / "queue", CELERY_BROKER_FOLDER / "processed"]
+    CELERY_BROKER_FOLDERS = [
+        CELERY_BROKER_FOLDER / "queue",
+        CELERY_BROKER_FOLDER / "processed",
+        CELERY_BROKER_FOLDER / "control",
+    ]
     CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(CELERY_BROKER_FOLDERS[0]),
         "data_folder_out": str(CELERY_BROKER_FOLDERS[0]),
         "processed_folder": str(CELERY_BROKER_FOLDERS[1]),
+        # kombu writes its exchange tables to ./control by default: inside the checkout.
+        "control_folder": str(CELERY_BROKER_FOLDERS[2]),
         # The filesystem transport polls its folder (1 s by default): a change would wait for
         # the worker's next look. 20 ms keeps propagation fast at a negligible idle cost.
         "polling_interval": env_float("ATRIUM_BROKER_POLL_SECONDS", 0.02),
