@@ -9,8 +9,6 @@ import json
 import pytest
 from django.test import Client, override_settings
 
-from tenants.machine_auth import MachinePrincipal
-
 SCIM_JSON = "application/scim+json"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -20,6 +18,12 @@ ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 
+class _Principal:
+    is_authenticated = True
+    client_id = "atrium-provisioner"
+    scopes = frozenset({"scim"})
+
+
 class ProvisionerForTests:
     """Sets the principal MachineTokenMiddleware sets for a valid provisioner token."""
 
@@ -27,7 +31,7 @@ class ProvisionerForTests:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.user = MachinePrincipal(client_id="atrium-provisioner", scopes=frozenset({"scim"}))
+        request.user = _Principal()
         return self.get_response(request)
 
 
