@@ -19,6 +19,9 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# As the postgres user, from a folder it may enter (the checkout may be closed to it).
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
 pg_answers() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
 
 start_postgres() {
@@ -32,12 +35,12 @@ start_postgres() {
   [ -L "$D" ] && { echo "$D is a symlink; refusing to use it"; exit 1; }
   mkdir -p "$D" && chown postgres:postgres "$D" && chmod 700 "$D"
   # The temp dir itself must be enterable by postgres (it is world-writable with the sticky bit).
-  runuser -u postgres -- test -w "$D" || { echo "postgres cannot write $D: set ATRIUM_TEST_PG_DIR"; exit 1; }
+  as_postgres test -w "$D" || { echo "postgres cannot write $D: set ATRIUM_TEST_PG_DIR"; exit 1; }
   if [ ! -f "$D/data/PG_VERSION" ]; then
-    runuser -u postgres -- initdb -D "$D/data" -U postgres --auth=trust --encoding=UTF8 \
+    as_postgres initdb -D "$D/data" -U postgres --auth=trust --encoding=UTF8 \
       --locale=C.UTF-8 --no-sync >/dev/null
   fi
-  runuser -u postgres -- pg_ctl -D "$D/data" -l "$D/server.log" -w \
+  as_postgres pg_ctl -D "$D/data" -l "$D/server.log" -w \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $D -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
   echo "PostgreSQL started on $PG_PORT ($D)"
 }
@@ -71,7 +74,7 @@ case "${1:-start}" in
   stop)
     # Only what this checkout started (its own data folders), never a server someone else runs.
     if [ -f "$PG_DIR/data/postmaster.pid" ]; then
-      runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
+      as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
     fi
     [ -d "$PG_DIR" ] && rm -rf "$PG_DIR"
     if [ -f "$SVC/redis/redis.pid" ] && redis_answers &&
