@@ -56,3 +56,16 @@ def test_the_member_list_costs_a_fixed_number_of_queries(client, alice, acme, dj
     with django_assert_num_queries(5):
         response = client.get(reverse("accounts:home", args=["acme"]))
     assert response.content.decode().count("data-member=") == 12
+
+
+def test_a_member_being_removed_is_no_longer_listed_or_counted(client, alice, bob, acme):
+    from accounts.models import Membership
+    from accounts.services import account_region_add, membership_remove
+    from conftest import make_region
+
+    account_region_add(account=acme, region=make_region("eu"))
+    membership_remove(membership=Membership.objects.get(account=acme, user=bob))
+    client.force_login(alice)
+    body = client.get(reverse("accounts:home", args=["acme"])).content.decode()
+    assert 'data-member="bob@acme.test"' not in body
+    assert "Members <small>(1)</small>" in body

@@ -341,3 +341,17 @@ def test_the_members_page_costs_the_same_queries_with_removals_and_a_region_bein
     with django_assert_num_queries(6):
         response = client.get("/a/acme/members/")
     assert response.content.decode().count("data-member=") == 10
+
+
+@pytest.mark.parametrize("action", ["suspend", "reactivate", "rename"])
+def test_acting_on_a_member_being_removed_is_refused_with_a_message(
+    client, alice, acme, bob_membership, region_eu, action
+):
+    account_region_add(account=acme, region=region_eu)
+    client.force_login(alice)
+    client.post(f"/a/acme/members/{bob_membership.pk}/remove/")
+    response = client.post(f"/a/acme/members/{bob_membership.pk}/{action}/", {"first_name": "X"}, follow=True)
+    assert response.status_code == 200
+    assert "being removed" in response.content.decode()
+    bob_membership.refresh_from_db()
+    assert bob_membership.status == "removing" and bob_membership.user.first_name == "Bob"

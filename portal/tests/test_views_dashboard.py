@@ -51,3 +51,25 @@ def test_password_reset_sends_a_mail(client, alice, mailoutbox):
 
 def test_healthz_answers(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_someone_whose_only_membership_is_suspended_is_told_so(client, alice, bob, acme):
+    from accounts.models import Membership
+    from accounts.services import membership_update
+
+    membership_update(membership=Membership.objects.get(account=acme, user=bob), status="suspended")
+    client.force_login(bob)
+    response = client.get("/", follow=True)
+    assert response.status_code == 403
+    assert b"Your membership of Acme is suspended; ask an admin" in response.content
+
+
+def test_a_closed_account_leaves_the_dashboard(client, alice, acme, globex):
+    from accounts.services import account_close, membership_add
+
+    membership_add(account=globex, user=alice)
+    account_close(account=acme)
+    client.force_login(alice)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/a/globex/"
+    assert client.get("/a/acme/").status_code == 404
