@@ -6,4 +6,12 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import receivers  # noqa: F401 - connects the ledger signal receivers
+        from accounts import (
+            client_secrets,
+            receivers,  # noqa: F401 - connects the ledger signal receivers
+            refresh_tokens,
+        )
+
+        # allauth.idp.oidc has no adapter hook for either (see the modules' docstrings).
+        client_secrets.install()
+        refresh_tokens.install()

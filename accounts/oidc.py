@@ -1,10 +1,7 @@
 """Atrium as the OpenID Connect provider: how allauth.idp.oidc names and describes a user."""
 
-import base64
-import binascii
 import uuid
 from typing import Any
-from urllib.parse import unquote
 
 from allauth.core import context
 from allauth.idp.oidc.adapter import DefaultOIDCAdapter
@@ -29,14 +26,35 @@ class AtriumOIDCAdapter(DefaultOIDCAdapter):
                 data[name] = settings.ATRIUM_ISSUER + value[len(origin) :]
 
     def validate_resource_uris(self, *, uris: list[str], **kwargs) -> None:
-        """RFC 8707 `resource` = a token's audience. Only clients registered for an audience
-        (the provisioner, for the regions' machine URLs) may ask for it, so a customer's client
-        can never obtain a token a region would accept."""
-        if not uris:
+        """RFC 8707 `resource` at the authorization endpoint, against the client the request
+        names (its redirect URI is validated by then, and the code is bound to that client).
+
+        At the token endpoint the client is not yet authenticated when allauth calls this, so
+        nothing a request claims about its client is trusted here: the audience is checked
+        against the authenticated client in `populate_access_token`."""
+        request = context.request
+        if not uris or _view_name(request) != "idp:oidc:authorization":
             return
-        client = Client.objects.filter(id=_claimed_client_id(context.request)).first()
-        allowed = set(((client.data or {}).get("allowed_resources") or []) if client else [])
-        refused = [uri for uri in uris if uri.rstrip("/") not in allowed]
+        client = Client.objects.filter(id=request.GET.get("client_id", "")).first()
+        refused = _refused_resources(client, uris)
+        if refused:
+            error = InvalidTargetError(
+                description=f"This client may not request resource {refused[0]}",
+                state=request.GET.get("state"),
+            )
+            # allauth redirects an OAuth error to `error.redirect_uri`; oauthlib has validated the
+            # request's redirect URI against the client's registered ones before resources are read.
+            error.redirect_uri = request.GET.get("redirect_uri")
+            error.response_mode = "fragment" if request.GET.get("response_mode") == "fragment" else "query"
+            raise error
+
+    def populate_access_token(self, access_token: dict, *, client, scopes, user, **kwargs) -> None:
+        """Runs for every access token (JWT) we mint, after allauth authenticated `client`
+        and whatever the grant (client credentials, authorization code, refresh, device):
+        its audience must be one this client is registered for (`data.allowed_resources`),
+        so a customer's or a region's login client never obtains a token a region accepts."""
+        audience = access_token.get("aud") or []
+        refused = _refused_resources(client, [audience] if isinstance(audience, str) else list(audience))
         if refused:
             raise InvalidTargetError(description=f"This client may not request resource {refused[0]}")
 
@@ -57,14 +75,17 @@ class AtriumOIDCAdapter(DefaultOIDCAdapter):
         return claims
 
 
-def _claimed_client_id(request) -> str:
-    """The client id a token or authorization request names (not yet authenticated)."""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            user, _, _ = base64.b64decode(header[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return ""
-        return unquote(user)
-    params = request.POST if request.method == "POST" else request.GET
-    return params.get("client_id", "")
+def allowed_resources(client: Client | None) -> set[str]:
+    """The audiences (RFC 8707 resources) a client may obtain tokens for; none by default."""
+    data = (client.data if client else None) or {}
+    return {uri.rstrip("/") for uri in data.get("allowed_resources") or [] if isinstance(uri, str)}
+
+
+def _refused_resources(client: Client | None, uris: list[str]) -> list[str]:
+    allowed = allowed_resources(client)
+    return [uri for uri in uris if not isinstance(uri, str) or uri.rstrip("/") not in allowed]
+
+
+def _view_name(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    return match.view_name if match else ""

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early: a throttled or malformed token request costs no session or user lookup.
+    "accounts.middleware.TokenEndpointGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,10 +144,23 @@ IDP_OIDC_PRIVATE_KEY = OIDC_SIGNING_KEY_FILE.read_text() if OIDC_SIGNING_KEY_FIL
 IDP_OIDC_ACCESS_TOKEN_FORMAT = "jwt"
 IDP_OIDC_ACCESS_TOKEN_EXPIRES_IN = env_int("ATRIUM_ACCESS_TOKEN_EXPIRES_IN", 3600)
 IDP_OIDC_ID_TOKEN_EXPIRES_IN = env_int("ATRIUM_ID_TOKEN_EXPIRES_IN", 300)
-if env_bool("ATRIUM_DISABLE_RATE_LIMITS", False):
+# Only clients with the refresh_token grant get one (accounts/refresh_tokens.py); rotated on use.
+IDP_OIDC_REFRESH_TOKEN_EXPIRES_IN = env_int("ATRIUM_REFRESH_TOKEN_EXPIRES_IN", 30 * 24 * 3600)
+IDP_OIDC_ROTATE_REFRESH_TOKEN = True
+# Client secrets are stored as HMAC-SHA-256 under this key (accounts/client_secrets.py); unset,
+# a key is derived from SECRET_KEY with a salt of its own. Changing it invalidates every secret.
+ATRIUM_CLIENT_SECRET_KEY = env_str("ATRIUM_CLIENT_SECRET_KEY", "")
+ATRIUM_RATE_LIMITS_ENABLED = not env_bool("ATRIUM_DISABLE_RATE_LIMITS", False)
+if not ATRIUM_RATE_LIMITS_ENABLED:
     # Tests log in many times from one address; production keeps allauth's limits.
     ACCOUNT_RATE_LIMITS = False
     IDP_OIDC_RATE_LIMITS = False
+# Token endpoint limits (accounts/ratelimits.py), fixed windows in the shared cache: requests per
+# client (those that authenticate) and per IP; a failed client authentication costs the IP more.
+ATRIUM_TOKEN_RATE_WINDOW = env_int("ATRIUM_TOKEN_RATE_WINDOW", 60)
+ATRIUM_TOKEN_RATE_PER_CLIENT = env_int("ATRIUM_TOKEN_RATE_PER_CLIENT", 600)
+ATRIUM_TOKEN_RATE_PER_IP = env_int("ATRIUM_TOKEN_RATE_PER_IP", 1200)
+ATRIUM_TOKEN_RATE_FAILED_AUTH_COST = env_int("ATRIUM_TOKEN_RATE_FAILED_AUTH_COST", 20)
 # Where `regions_register_clients` writes each region's OIDC client secret (git-ignored).
 ATRIUM_SECRETS_DIR = Path(env_str("ATRIUM_SECRETS_DIR", str(RUN_DIR / "secrets")))
 

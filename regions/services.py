@@ -2,11 +2,12 @@
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from allauth.idp.oidc.models import Client
-from django.contrib.auth.hashers import make_password
+from allauth.idp.oidc.models import Client, Token
+from django.conf import settings
 from django.core.management.utils import get_random_secret_key
 from django.db import transaction
 
@@ -43,11 +44,16 @@ def region_oidc_client_register(*, region: Region, secrets_dir: Path) -> Registe
     client.skip_consent = True
     client.set_scopes(REGION_LOGIN_SCOPES)
     client.set_default_scopes(REGION_LOGIN_SCOPES)
-    client.grant_types = "\n".join([Client.GrantType.AUTHORIZATION_CODE, Client.GrantType.REFRESH_TOKEN])
+    # No refresh_token grant: a region keeps its own session after login and never refreshes
+    # (mozilla-django-oidc re-runs the code flow, prompt=none, when it wants a fresh check), so a
+    # refresh token would only be a 30-day credential sitting in the region's session store.
+    client.set_grant_types([Client.GrantType.AUTHORIZATION_CODE])
     client.response_types = "code"
     client.set_redirect_uris([region.oidc_redirect_uri])
     client.set_post_logout_redirect_uris([region.people_url.rstrip("/") + "/"])
     rotate = _save_with_secret(client, secret_file, mint=created or not secret_file.exists())
+    # Refresh tokens issued while login clients still had that grant can never be used again.
+    Token.objects.filter(client=client, type=Token.Type.REFRESH_TOKEN).delete()
     return RegisteredClient(region.code, client.id, secret_file, rotate)
 
 
@@ -77,12 +83,35 @@ def provisioner_client_register(*, client_id: str, secrets_dir: Path) -> Registe
     return RegisteredClient("*", client.id, secret_file, rotate)
 
 
+def oidc_client_secret_file(*, secrets_dir: Path, client: Client) -> Path:
+    """Where a client's secret is written: the file its consumer reads (a region's login client,
+    the provisioner), else `<client id>.json`."""
+    region = next((r for r in Region.objects.all() if r.oidc_client_id == client.id), None)
+    if region is not None:
+        return region_client_secret_file(secrets_dir=secrets_dir, region=region)
+    if client.id == settings.ATRIUM_M2M_CLIENT_ID:
+        return provisioner_secret_file(secrets_dir=secrets_dir)
+    if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", client.id):
+        raise ValueError(f"Client id {client.id!r} cannot name a secret file")
+    return secrets_dir / f"{client.id}.json"
+
+
+@transaction.atomic
+def oidc_client_secret_rotate(*, client_id: str, secrets_dir: Path) -> RegisteredClient:
+    """Mint a new secret for an existing client and write it where its consumer reads it; the old
+    secret stops working at once. A region reads its secret file when it starts: restart it."""
+    client = Client.objects.select_for_update().get(id=client_id)
+    secret_file = oidc_client_secret_file(secrets_dir=secrets_dir, client=client)
+    _save_with_secret(client, secret_file, mint=True)
+    return RegisteredClient("*", client.id, secret_file, True)
+
+
 def _save_with_secret(client: Client, secret_file: Path, *, mint: bool) -> bool:
-    """Save the client; mint a secret first when asked (only its hash is stored, so a secret
-    whose file is gone cannot be recovered)."""
+    """Save the client; mint a secret first when asked (only its keyed hash is stored, through
+    `Client.set_secret`, so a secret whose file is gone cannot be recovered)."""
     if mint:
         secret = get_random_secret_key()
-        client.secret = make_password(secret)
+        client.set_secret(secret)
         _write_secret_file(secret_file, {"client_id": client.id, "client_secret": secret})
     client.save()
     return mint

@@ -6,9 +6,8 @@ from urllib.parse import parse_qs, urlparse
 
 import jwt
 import pytest
-from allauth.idp.oidc.models import Client
+from allauth.idp.oidc.models import Client, Token
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 
 from conftest import pkce_pair
 from regions.models import Region
@@ -136,22 +135,18 @@ def test_access_token_is_a_jwt_accepted_by_userinfo(client, alice, region_us):
     assert info.json()["email"] == "alice@acme.test"
 
 
-def test_refresh_token_gives_new_tokens_and_is_rotated(client, alice, region_us):
+def test_a_region_login_client_gets_no_refresh_token(client, alice, region_us):
+    # Regions keep their own session after login and never refresh (mozilla-django-oidc).
     client.force_login(alice)
     verifier, challenge = pkce_pair()
-    tokens = exchange(
+    response = exchange(
         client, region_us, code_from(authorize(client, region_us, challenge=challenge)), verifier
-    ).json()
-    auth = basic_auth(region_us.oidc_client_id, region_us.secret)
-    data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-    # when
-    refreshed = client.post("/identity/o/api/token", data, HTTP_AUTHORIZATION=auth)
-    replayed = client.post("/identity/o/api/token", data, HTTP_AUTHORIZATION=auth)
-    # then
-    assert refreshed.status_code == 200
-    assert refreshed.json()["refresh_token"] != tokens["refresh_token"]
-    assert replayed.status_code == 400
-    assert replayed.json()["error"] == "invalid_grant"
+    )
+    assert response.status_code == 200
+    assert "refresh_token" not in response.json()
+    assert not Token.objects.filter(
+        client_id=region_us.oidc_client_id, type=Token.Type.REFRESH_TOKEN
+    ).exists()
 
 
 def test_a_reused_code_is_refused(client, alice, region_us):
@@ -215,9 +210,8 @@ def test_authorize_sends_an_anonymous_person_to_the_login_page(client, region_us
 
 def test_client_credentials_gives_a_jwt_with_the_requested_resource_as_audience(client):
     # given a machine client (the worker's arrives with provisioning)
-    machine = Client(
-        id="machine-test", name="Machine", secret=make_password("s3cret"), type=Client.Type.CONFIDENTIAL
-    )
+    machine = Client(id="machine-test", name="Machine", type=Client.Type.CONFIDENTIAL)
+    machine.set_secret("s3cret")
     machine.grant_types = Client.GrantType.CLIENT_CREDENTIALS
     machine.set_scopes(["scim"])
     machine.data = {"allowed_resources": ["https://127.0.0.1:9102"]}

@@ -21,9 +21,9 @@ import httpx
 import pytest
 from allauth.idp.oidc.models import Client
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.db import connection
 
+from accounts.client_secrets import client_secret_hash
 from accounts.services import account_region_add
 from regions import client as region_client
 from regions.models import ProvisioningRecord, Region
@@ -231,10 +231,10 @@ def regions(region_processes, transactional_db, tmp_path):
             code=code, name=proc.name, people_url=proc.people_url, machine_url=proc.machine_url
         )
         region_oidc_client_register(region=region, secrets_dir=tmp_path)
-        Client.objects.filter(id=region.oidc_client_id).update(secret=make_password(proc.secret))
+        Client.objects.filter(id=region.oidc_client_id).update(secret=client_secret_hash(proc.secret))
         rows[code] = region
     provisioner_client_register(client_id=settings.ATRIUM_M2M_CLIENT_ID, secrets_dir=tmp_path)
-    Client.objects.filter(id=settings.ATRIUM_M2M_CLIENT_ID).update(secret=make_password(M2M_SECRET))
+    Client.objects.filter(id=settings.ATRIUM_M2M_CLIENT_ID).update(secret=client_secret_hash(M2M_SECRET))
     return rows
 
 
