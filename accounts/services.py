@@ -185,12 +185,14 @@ def member_rename(
     return membership
 
 
+@transaction.atomic
 def member_suspend(*, actor: Membership, membership: Membership) -> Membership:
     """Suspended here: inactive in every region of this account (their sessions there end)."""
     _require_admin_over(actor, membership)
     return membership_update(membership=membership, status=Membership.Status.SUSPENDED)
 
 
+@transaction.atomic
 def member_reactivate(*, actor: Membership, membership: Membership) -> Membership:
     _require_admin_over(actor, membership)
     return membership_update(membership=membership, status=Membership.Status.ACTIVE)
@@ -223,6 +225,7 @@ class Removal:
     unconfirmed: int
 
 
+@transaction.atomic
 def member_remove(*, actor: Membership, membership: Membership) -> Removal:
     _require_admin_over(actor, membership)
     return membership_remove(membership=membership)
@@ -265,6 +268,23 @@ def membership_removal_confirm(*, tenant: str, object_key: str) -> bool:
     if membership is None:
         return False
     return _membership_delete_if_confirmed(membership) == 0
+
+
+def membership_removals_sweep(*, limit: int = 500) -> int:
+    """Finish removals every region has confirmed but whose confirmation signal was lost (a
+    worker killed between acknowledging and signalling). Meant for a periodic task."""
+    removing = (
+        Membership.objects.filter(status=Membership.Status.REMOVING)
+        .select_related("user", "account")
+        .order_by("pk")[:limit]
+    )
+    finished = 0
+    for membership in removing:
+        if membership_removal_confirm(
+            tenant=membership.account.slug, object_key=str(membership.user.public_id)
+        ):
+            finished += 1
+    return finished
 
 
 def _membership_mark_removing(membership: Membership, regions) -> None:

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 
 from accounts.models import Membership, User
 from accounts.services import account_region_add, member_add, member_remove, membership_add
@@ -185,3 +186,20 @@ def test_account_region_remove_records_every_members_deletion_there_only(acme, r
     assert all(r.desired is None for r in ProvisioningRecord.objects.filter(region=eu))
     assert all(r.desired is not None for r in ProvisioningRecord.objects.filter(region=us))
     assert Membership.objects.filter(account=acme, status="active").count() == 2
+
+
+def test_the_sweep_finishes_removals_whose_confirmation_signal_was_lost(
+    acme, alice_owner, bob, regions_us_eu
+):
+    from accounts.services import membership_removals_sweep
+
+    membership = Membership.objects.get(account=acme, user=bob)
+    member_remove(actor=alice_owner, membership=membership)
+    assert membership_removals_sweep() == 0  # nothing confirmed yet
+    # the regions confirmed, but no signal was sent
+    ProvisioningRecord.objects.filter(desired__isnull=True).update(
+        state="synced", acked_version=F("desired_version")
+    )
+    assert membership_removals_sweep() == 1
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert membership_removals_sweep() == 0
