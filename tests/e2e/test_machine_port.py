@@ -125,9 +125,9 @@ def test_a_customer_client_cannot_obtain_a_region_audience(client, eu):
     import base64
 
     from allauth.idp.oidc.models import Client
-    from django.contrib.auth.hashers import make_password
 
-    customer = Client(id="customer-app", name="Customer", secret=make_password("s3cret"))
+    customer = Client(id="customer-app", name="Customer")
+    customer.set_secret("s3cret")
     customer.grant_types = Client.GrantType.CLIENT_CREDENTIALS
     customer.set_scopes(["scim"])
     customer.save()
@@ -138,6 +138,47 @@ def test_a_customer_client_cannot_obtain_a_region_audience(client, eu):
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_target"
+
+
+def test_the_basic_header_trick_gets_no_token(client, eu):
+    """Another client's id in a Basic header with an empty secret, own credentials in the body."""
+    import base64
+
+    from allauth.idp.oidc.models import Client
+
+    customer = Client(id="customer-app", name="Customer")
+    customer.set_secret("s3cret")
+    customer.grant_types = Client.GrantType.CLIENT_CREDENTIALS
+    customer.set_scopes(["scim"])
+    customer.save()
+    response = client.post(
+        "/identity/o/api/token",
+        {"grant_type": "client_credentials", "scope": "scim", "resource": eu.machine_url,
+         "client_id": "customer-app", "client_secret": "s3cret"},
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{settings.ATRIUM_M2M_CLIENT_ID}:".encode()).decode(),
+    )  # fmt: skip
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert "access_token" not in response.json()
+
+
+def test_a_region_login_clients_access_token_is_refused_by_the_machine_port(client, alice, eu):
+    from accounts.tests.oidc_helpers import code_flow_tokens, unverified_claims
+
+    login_client_id = f"region-{eu.code}"
+    redirect_uri = f"{eu.people_url}/oidc/callback/"
+    tokens = code_flow_tokens(client, alice, login_client_id, eu.secret, redirect_uri)
+    assert tokens.status_code == 200, tokens.content
+    access = tokens.json()["access_token"]
+    assert "aud" not in unverified_claims(access)
+    with machine_http(eu, headers={"Authorization": f"Bearer {access}"}) as http:
+        assert http.get("/scim/v2/acme/Users").status_code == 401
+    # and asking for the machine URL at the code exchange gets no token at all
+    refused = code_flow_tokens(
+        client, alice, login_client_id, eu.secret, redirect_uri, resource=eu.machine_url
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_target"
 
 
 def test_m2m_token_command_prints_the_token_alone_on_its_last_line(eu):
