@@ -255,7 +255,7 @@ class ResourceMixin:
                 raise bad(f"Invalid filter: {exc}", "invalidFilter") from exc
         rows = rows.order_by(*self.ordering(params.get("sortBy"), params.get("sortOrder")))
         # §3.4.2.4: startIndex below 1 means 1; a negative count means 0; at most MAX_RESULTS.
-        start = max(_int_param(params.get("startIndex"), "startIndex") or 1, 1)
+        start = min(max(_int_param(params.get("startIndex"), "startIndex") or 1, 1), 2**31)
         count = _int_param(params.get("count"), "count")
         count = MAX_RESULTS if count is None else min(max(count, 0), MAX_RESULTS)
         attr, relation = self.kind.prefetch

@@ -321,6 +321,12 @@ def test_rfc7644_3_4_2_4_start_index_below_one_is_one(acme):
     assert acme.get("Users", {"startIndex": 0}).json()["startIndex"] == 1
 
 
+def test_rfc7644_3_4_2_4_a_start_index_past_the_end_is_an_empty_page(acme):
+    acme.create_user("a@acme.test")
+    body = acme.get("Users", {"startIndex": 10**30}).json()
+    assert (body["totalResults"], body["Resources"]) == (1, [])
+
+
 def test_rfc7644_3_4_2_4_non_integer_paging_is_400(acme):
     assert_scim_error(acme.get("Users", {"count": "ten"}), 400, "invalidValue")
 
