@@ -104,6 +104,9 @@ def _member_action(request, slug: str, membership_id: int, action, done: str, **
 @account_page
 @require_POST
 def member_rename(request, slug: str, membership_id: int):
+    # Another account's member is a 404 before any input is judged (nothing to probe).
+    actor = _admin(request, slug)
+    selectors.member_of_account(account=actor.account, membership_id=membership_id)
     form = MemberRenameForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Names are at most 150 characters.")

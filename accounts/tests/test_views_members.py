@@ -186,6 +186,15 @@ def test_another_accounts_owner_cannot_touch_acme_members_by_url(
     assert (
         client.post(f"/a/acme/members/{bob_membership.pk}/{action}/", {"first_name": "X"}).status_code == 404
     )
+    # bad input changes nothing about that
+    assert (
+        client.post(f"/a/acme/members/{bob_membership.pk}/{action}/", {"first_name": "X" * 200}).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/a/globex/members/{bob_membership.pk}/{action}/", {"first_name": "X" * 200}).status_code
+        == 404
+    )
     # nor through her own account's URLs with Acme's membership id
     assert (
         client.post(f"/a/globex/members/{bob_membership.pk}/{action}/", {"first_name": "X"}).status_code
