@@ -3,6 +3,7 @@
 Ctrl-C (SIGINT to the whole group) stops every process; so does the first one to die.
 """
 
+import contextlib
 import os
 import secrets
 import signal
@@ -96,7 +97,7 @@ class Command(BaseCommand):
     # --- processes ----------------------------------------------------------------------
     def _start_portal(self) -> subprocess.Popen:
         bind = settings.ATRIUM_ISSUER.split("://", 1)[1]
-        return subprocess.Popen(
+        return _spawn(
             [_gunicorn(), "portal.wsgi", "--bind", bind, "--workers", "2", "--threads", "4",
              "--worker-class", "gthread", "--no-control-socket", "--access-logfile", "-"],
             cwd=settings.BASE_DIR,
@@ -104,7 +105,7 @@ class Command(BaseCommand):
 
     def _start_region(self, region: Region) -> subprocess.Popen:
         bind = region.people_url.split("://", 1)[1].rstrip("/")
-        return subprocess.Popen(
+        return _spawn(
             [_gunicorn(), "region.wsgi", "--bind", bind, "--workers", "1", "--threads", "4",
              "--worker-class", "gthread", "--no-control-socket", "--access-logfile", "-"],
             cwd=REGIONAL_SERVER_DIR,
@@ -114,7 +115,7 @@ class Command(BaseCommand):
     def _start_region_machine(self, region: Region) -> subprocess.Popen:
         pki = PkiPaths(settings.ATRIUM_PKI_DIR)
         bind = region.machine_url.split("://", 1)[1].rstrip("/")
-        return subprocess.Popen(
+        return _spawn(
             [_gunicorn(), "region.wsgi", "--bind", bind, "--workers", "1", "--threads", "8",
              "--worker-class", "gthread", "--no-control-socket", "--access-logfile", "-",
              "--certfile", str(pki.server_cert(region.code)), "--keyfile", str(pki.server_key(region.code)),
@@ -129,7 +130,7 @@ class Command(BaseCommand):
             args += ["--concurrency", "2", "--without-mingle", "--without-gossip"]
         else:
             args += ["--schedule", str(settings.RUN_DIR / "celerybeat-schedule")]
-        return subprocess.Popen(args, cwd=settings.BASE_DIR)
+        return _spawn(args, cwd=settings.BASE_DIR)
 
     def _print_banner(self, regions: list[Region]) -> None:
         lines = ["", "Atrium demo is starting (Ctrl-C stops everything):",
@@ -142,8 +143,9 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
     def _supervise(self, processes: list[subprocess.Popen]) -> None:
-        # `kill <pid>` must stop the children too, not orphan them.
-        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        # `kill <pid>`, Ctrl-C and a closed terminal must stop the children too, not orphan them.
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _raise_keyboard_interrupt)
         try:
             while all(p.poll() is None for p in processes):
                 time.sleep(0.5)
@@ -152,13 +154,25 @@ class Command(BaseCommand):
             self.stdout.write("\nStopping the demo…")
         finally:
             for p in processes:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
+                _signal_group(p, signal.SIGTERM)
             for p in processes:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            # A gunicorn worker can outlive its master; each child leads its own process group,
+            # so this sweeps whatever is left of it.
+            for p in processes:
+                _signal_group(p, signal.SIGKILL)
+
+
+def _spawn(args: list[str], **kwargs) -> subprocess.Popen:
+    # Its own process group: the supervisor alone decides how children stop (one SIGTERM),
+    # instead of Ctrl-C reaching every process at once in the middle of that.
+    return subprocess.Popen(args, start_new_session=True, **kwargs)
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
 
 
 def _secret_key_file(path: Path) -> Path:
