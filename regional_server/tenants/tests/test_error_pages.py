@@ -70,3 +70,11 @@ def acme_user():
     from tenants.services import user_upsert_local
 
     return user_upsert_local(tenant_slug="acme", external_id=str(uuid.uuid4()), email="a@acme.test")
+
+
+@override_settings(DEBUG=False, ROOT_URLCONF="region.urls_machine")
+def test_an_unknown_path_on_the_machine_listener_is_a_404_not_a_500(browser):
+    # The machine listener has no people URLs (no logout, no home): the page must not need them.
+    response = browser.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b'data-testid="error-page"' in response.content
