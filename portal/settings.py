@@ -214,6 +214,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_BEAT_SCHEDULE = {
     "provisioning-sweep": {"task": "regions.tasks.sweep_due_pushes", "schedule": ATRIUM_SWEEP_INTERVAL},
+    "removals-sweep": {"task": "accounts.tasks.finish_confirmed_removals", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {

@@ -69,7 +69,8 @@ class ProvisioningRecord(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     tenant = models.SlugField(max_length=40)  # the account's slug: the region's tenant
     object_key = models.CharField(max_length=100)  # users: the public UUID (SCIM externalId)
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="provisioning_records")
+    # PROTECT: deleting a region must not silently drop what it has yet to receive.
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="provisioning_records")
     desired = models.JSONField(null=True, blank=True)
     desired_version = models.PositiveIntegerField(default=1)
     sent_version = models.PositiveIntegerField(default=0)
