@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('regions', '0003_ledger_fencing'),
+        ("regions", "0003_ledger_fencing"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='provisioningrecord',
-            name='region',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='provisioning_records', to='regions.region'),
+            model_name="provisioningrecord",
+            name="region",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="provisioning_records",
+                to="regions.region",
+            ),
         ),
     ]
