@@ -10,8 +10,10 @@ class AccountsConfig(AppConfig):
             client_secrets,
             receivers,  # noqa: F401 - connects the ledger signal receivers
             refresh_tokens,
+            signing_keys,
         )
 
-        # allauth.idp.oidc has no adapter hook for either (see the modules' docstrings).
+        # allauth.idp.oidc has no adapter hook for these (see each module's docstring).
         client_secrets.install()
         refresh_tokens.install()
+        signing_keys.install()

@@ -143,3 +143,15 @@ def test_rotate_refuses_a_client_id_that_cannot_name_a_file(tmp_path):
     with pytest.raises(CommandError, match="cannot name a secret file"):
         call_command("oidc_client_secret_rotate", "../escape", secrets_dir=str(tmp_path))
     assert not (tmp_path.parent / "escape.json").exists()
+
+
+# --- the signing key is parsed once per process ----------------------------------------------
+def test_the_signing_key_is_parsed_once_and_each_caller_gets_its_own_jwk(oidc_signing_key):
+    from allauth.core.internal import jwkkit
+
+    first_jwk, first_key = jwkkit.load_jwk_from_pem(oidc_signing_key)
+    first_jwk["use"] = "sig"  # a caller adding to its copy
+    second_jwk, second_key = jwkkit.load_jwk_from_pem(oidc_signing_key)
+    assert second_key is first_key
+    assert "use" not in second_jwk
+    assert jwkkit.load_jwk_from_pem._atrium_cached is True
