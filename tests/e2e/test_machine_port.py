@@ -248,7 +248,7 @@ def test_discovery_documents_live_under_the_tenant(scim, eu):
     assert config["patch"]["supported"] is True
     types_ = scim.get("/scim/v2/acme/ResourceTypes").json()["Resources"]
     user_type = next(t for t in types_ if t["id"] == "User")
-    assert user_type["endpoint"] == "/scim/v2/acme/Users"
+    assert user_type["endpoint"] == "/Users"  # relative to the tenant's base URL (RFC 7643 §6)
     schemas = scim.get("/scim/v2/acme/Schemas").json()["Resources"]
     assert all(s["meta"]["location"].startswith(f"{eu.machine_url}/scim/v2/acme/Schemas/") for s in schemas)
 
@@ -272,7 +272,9 @@ def test_bad_input_gets_scim_errors_not_500(scim):
         assert response.status_code == 400, (body, response.text)
     created = scim.post("/scim/v2/acme/Users", json=user_resource("ok@acme.test")).json()
     assert scim.patch(f"/scim/v2/acme/Users/{created['id']}", json={"Operations": "x"}).status_code == 400
-    assert scim.get("/scim/v2/acme/Users", params={"count": "-1"}).status_code == 400
+    # a negative count "SHALL be interpreted as 0" (RFC 7644 §3.4.2.4)
+    negative = scim.get("/scim/v2/acme/Users", params={"count": "-1"})
+    assert negative.status_code == 200 and negative.json()["itemsPerPage"] == 0
     # only ok@ was created
     assert scim.get("/scim/v2/acme/Users").json()["totalResults"] == 1
     assert scim.get("/scim/v2/Not_A_Slug/Users").status_code == 404
