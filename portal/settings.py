@@ -158,8 +158,8 @@ if not ATRIUM_RATE_LIMITS_ENABLED:
 # Token endpoint limits (accounts/ratelimits.py), fixed windows in the shared cache: requests per
 # client (those that authenticate) and per IP; a failed client authentication costs the IP more.
 ATRIUM_TOKEN_RATE_WINDOW = env_int("ATRIUM_TOKEN_RATE_WINDOW", 60)
-ATRIUM_TOKEN_RATE_PER_CLIENT = env_int("ATRIUM_TOKEN_RATE_PER_CLIENT", 600)
-ATRIUM_TOKEN_RATE_PER_IP = env_int("ATRIUM_TOKEN_RATE_PER_IP", 1200)
+ATRIUM_TOKEN_RATE_PER_CLIENT = env_int("ATRIUM_TOKEN_RATE_PER_CLIENT", 1200)
+ATRIUM_TOKEN_RATE_PER_IP = env_int("ATRIUM_TOKEN_RATE_PER_IP", 2400)
 ATRIUM_TOKEN_RATE_FAILED_AUTH_COST = env_int("ATRIUM_TOKEN_RATE_FAILED_AUTH_COST", 20)
 # Where `regions_register_clients` writes each region's OIDC client secret (git-ignored).
 ATRIUM_SECRETS_DIR = Path(env_str("ATRIUM_SECRETS_DIR", str(RUN_DIR / "secrets")))
