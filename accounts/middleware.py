@@ -56,6 +56,7 @@ class TokenEndpointGuardMiddleware:
       costs `ATRIUM_TOKEN_RATE_FAILED_AUTH_COST`, so guessing secrets runs dry fast.
     - Per client only requests that did not fail client authentication count, so nobody can use
       up another client's budget by naming it without its secret.
+    - Parameters in the query string are refused (400 invalid_request): oauthlib would read them.
     Off when `ATRIUM_RATE_LIMITS_ENABLED` is false (ATRIUM_DISABLE_RATE_LIMITS=1).
     """
 
@@ -66,6 +67,13 @@ class TokenEndpointGuardMiddleware:
     def __call__(self, request):
         if request.method != "POST" or request.path != self.token_path:
             return self.get_response(request)
+        if request.GET:
+            # oauthlib merges query parameters into the request, so credentials there would
+            # escape the checks below. RFC 6749 §2.3.1 and §3.2: parameters go in the body,
+            # client credentials MUST NOT be in the request URI.
+            return _oauth_error(
+                400, "invalid_request", "Send token request parameters in the body, not in the URL."
+            )
         try:
             request.POST  # noqa: B018 - parse once here: a broken body is the client's error
         except MultiPartParserError:

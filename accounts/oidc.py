@@ -10,6 +10,7 @@ from allauth.idp.oidc.models import Client
 from django.conf import settings
 
 from accounts.models import User
+from regions.models import Region
 
 
 class AtriumOIDCAdapter(DefaultOIDCAdapter):
@@ -76,9 +77,16 @@ class AtriumOIDCAdapter(DefaultOIDCAdapter):
 
 
 def allowed_resources(client: Client | None) -> set[str]:
-    """The audiences (RFC 8707 resources) a client may obtain tokens for; none by default."""
+    """The audiences (RFC 8707 resources) a client may obtain tokens for; none by default.
+
+    `data.allowed_resources` lists them; `data.region_machine_audiences` (the provisioner) means
+    every configured region's machine URL, read now, so a region added after the client was
+    registered is reachable at once instead of failing every push with invalid_target."""
     data = (client.data if client else None) or {}
-    return {uri.rstrip("/") for uri in data.get("allowed_resources") or [] if isinstance(uri, str)}
+    allowed = {uri.rstrip("/") for uri in data.get("allowed_resources") or [] if isinstance(uri, str)}
+    if data.get("region_machine_audiences") is True:
+        allowed |= {url.rstrip("/") for url in Region.objects.values_list("machine_url", flat=True)}
+    return allowed
 
 
 def _refused_resources(client: Client | None, uris: list[str]) -> list[str]:

@@ -1,4 +1,11 @@
-"""Every write to identities, accounts and memberships goes through these functions."""
+"""Every write to identities, accounts and memberships goes through these functions.
+
+Lock order: every service that records what an account's regions must hold locks the Account
+row first (then the user, then memberships). Services that change the account's regions
+(account_region_add/remove, account_close) take the same lock, so a member change never reads
+the regions before a concurrent region change commits and then writes stale rows: a member
+added, suspended or removed while a region is being added or removed lands in exactly the
+regions the account uses when both have committed."""
 
 import uuid
 from dataclasses import dataclass
@@ -32,11 +39,22 @@ def user_create(
     return user
 
 
+def _lock_accounts_of(user: User) -> User | None:
+    """Lock the accounts the person belongs to (in id order), then the person (None if gone)."""
+    account_ids = Membership.objects.filter(user_id=user.pk).values_list("account_id", flat=True)
+    list(Account.objects.select_for_update().filter(pk__in=list(account_ids)).order_by("pk"))
+    return User.objects.select_for_update().filter(pk=user.pk).first()
+
+
+def _lock_account(account_id: int) -> Account:
+    return Account.objects.select_for_update().get(pk=account_id)
+
+
 @transaction.atomic
 def user_set_active(*, user: User, active: bool) -> User:
     """Deactivate (or re-activate) an identity: every region of every account of theirs sets
     `active` accordingly, which ends their sessions there."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = _lock_accounts_of(user) or User.objects.get(pk=user.pk)  # gone: DoesNotExist
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
@@ -47,7 +65,7 @@ def user_set_active(*, user: User, active: bool) -> User:
 @transaction.atomic
 def user_rename(*, user: User, first_name: str, last_name: str) -> User:
     """An operator renames an identity; the name is part of what every region holds."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = _lock_accounts_of(user) or User.objects.get(pk=user.pk)  # gone: DoesNotExist
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.save(update_fields=["first_name", "last_name"])
     user_desire_everywhere(user)
@@ -58,7 +76,7 @@ def user_rename(*, user: User, first_name: str, last_name: str) -> User:
 def user_delete(*, user: User) -> None:
     """Deprovision the person from every region of every account first, then delete the
     identity. Ledger rows hold no foreign key, so the deletions are still delivered."""
-    user = User.objects.select_for_update().filter(pk=user.pk).first()
+    user = _lock_accounts_of(user)
     if user is None:
         return
     user_desire_everywhere(user, removed=True)
@@ -115,9 +133,11 @@ def membership_add(
     role: str = Membership.Role.MEMBER,
     status: str = Membership.Status.ACTIVE,
 ) -> Membership:
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = _lock_account(account.pk)
     if account.is_closed:
         raise ValidationError(f"{account.name} is closed.", code="closed")
+    # The representation is rendered from the person: wait for a concurrent change of theirs.
+    user = User.objects.select_for_update().get(pk=user.pk)
     _refuse_while_removing(account=account, user=user)
     if status not in SETTABLE_STATUSES:
         raise ValidationError({"status": "Choose active or suspended."})
@@ -236,6 +256,7 @@ def membership_remove(*, membership: Membership) -> Removal:
     """Mark the membership `removing` and record its deletion in every region; the row is
     deleted once every region has confirmed (see membership_removal_confirm), at once when
     there is nothing to confirm. Removing twice is harmless."""
+    _lock_account(membership.account_id)
     locked = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user", "account")
@@ -303,7 +324,7 @@ def _membership_delete_if_confirmed(membership: Membership) -> int:
 @transaction.atomic
 def account_region_add(*, account: Account, region: Region) -> AccountRegion:
     """The account starts using a region: every member is back-filled there through the ledger."""
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = _lock_account(account.pk)
     if account.is_closed:
         raise ValidationError(f"{account.name} is closed.", code="closed")
     account_region, created = AccountRegion.objects.get_or_create(account=account, region=region)
@@ -319,6 +340,7 @@ def account_region_remove(*, account_region: AccountRegion) -> int:
     """The account stops using a region: every member's deletion there is recorded first,
     then the link goes. The members page keeps showing that region's badges until the region
     confirmed each deletion. Returns how many deletions were recorded."""
+    _lock_account(account_region.account_id)
     locked = AccountRegion.objects.select_for_update().filter(pk=account_region.pk).first()
     if locked is None:
         return 0
@@ -331,7 +353,9 @@ def account_region_remove(*, account_region: AccountRegion) -> int:
 
 
 def _lock_changeable(membership: Membership) -> Membership:
-    """Re-read the membership under a row lock; one being removed (or gone) cannot change."""
+    """Re-read the membership under a row lock (its account's first: see the lock order above);
+    one being removed (or gone) cannot change."""
+    _lock_account(membership.account_id)
     locked = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user", "account")

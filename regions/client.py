@@ -67,10 +67,13 @@ def m2m_token(*, audience: str, scope: str = "scim", fresh: bool = False) -> str
     except httpx.HTTPError as exc:
         raise RegionError(f"Atrium's token endpoint is unreachable: {exc}") from exc
     if response.status_code != 200:
+        # Always retryable: a refused token says nothing about the representation being pushed.
+        # It is Atrium's own throttle (429 + Retry-After) or configuration (a rotated secret,
+        # a region not yet known), which operators fix without pressing retry on every row.
         raise RegionError(
             f"Token request refused ({response.status_code}): {response.text[:200]}",
             status=response.status_code,
-            retryable=response.status_code >= 500,
+            retry_after=_retry_after(response.headers.get("Retry-After")),
         )
     body = response.json()
     _tokens[key] = (body["access_token"], time.time() + int(body.get("expires_in", 300)))
@@ -95,8 +98,15 @@ def m2m_tokens_forget() -> None:
 def tls_context() -> ssl.SSLContext:
     """Trust only our CA and present Atrium's client certificate (httpx drops `cert=` when
     `verify` is a path, so the context carries both)."""
-    context = ssl.create_default_context(cafile=str(settings.ATRIUM_TLS_CA_FILE))
-    context.load_cert_chain(str(settings.ATRIUM_TLS_CLIENT_CERT), str(settings.ATRIUM_TLS_CLIENT_KEY))
+    try:
+        context = ssl.create_default_context(cafile=str(settings.ATRIUM_TLS_CA_FILE))
+        context.load_cert_chain(str(settings.ATRIUM_TLS_CLIENT_CERT), str(settings.ATRIUM_TLS_CLIENT_KEY))
+    except (OSError, ssl.SSLError) as exc:
+        # Retryable: an operator installs or renews the files and delivery resumes by itself.
+        raise RegionError(
+            f"Atrium's TLS files are missing or unreadable ({exc}): run `manage.py pki_init` or set "
+            "ATRIUM_TLS_CA_FILE, ATRIUM_TLS_CLIENT_CERT and ATRIUM_TLS_CLIENT_KEY"
+        ) from exc
     return context
 
 
@@ -234,15 +244,21 @@ def _upsert(machine_url: str, tenant: str, collection: str, resource: dict, remo
 
 
 def _delete(machine_url: str, tenant: str, collection: str, external_id: str, remote_id: str) -> None:
-    """Delete the resource; one already gone counts as deleted."""
-    if not remote_id:
-        existing = _find(machine_url, tenant, collection, external_id)
-        if existing is None:
+    """Delete the resource; one already gone counts as deleted. "Gone" is judged by externalId,
+    not by the id we stored: the region may hold the same object under a new id (re-created by
+    another SCIM client, restored), and a 404 on the old id must not confirm a deletion then."""
+    path = _collection_path(tenant, collection)
+    if remote_id:
+        response = _scim(machine_url, "DELETE", f"{path}/{remote_id}")
+        if response.status_code != 404:
+            _raise_for(response, f"SCIM {collection} delete")
             return
-        remote_id = existing.remote_id
-    response = _scim(machine_url, "DELETE", f"{_collection_path(tenant, collection)}/{remote_id}")
-    if response.status_code == 404:
+    existing = _find(machine_url, tenant, collection, external_id)
+    if existing is None:
         return
+    response = _scim(machine_url, "DELETE", f"{path}/{existing.remote_id}")
+    if response.status_code == 404:
+        return  # deleted meanwhile by someone else
     _raise_for(response, f"SCIM {collection} delete")
 
 

@@ -22,6 +22,15 @@ class DependencyPending(client.RegionError):
         super().__init__(detail, retryable=True)
 
 
+class DependencyFailed(client.RegionError):
+    """What the row references cannot reach the region (refused there for good, or not meant
+    for it): a retryable failure that counts attempts, so the row ends `failed` where an
+    operator sees it instead of waiting unseen; it is woken when the dependency syncs."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail, retryable=True)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What a kind reports back after a successful send."""
@@ -71,9 +80,12 @@ class GroupKind(LedgerKind):
     """An account group. Its desired representation names members by their user object keys
     (`members: [{"externalId": <public UUID>}]`), since only the region knows its own user ids.
 
-    Contract: a group is sent only once every member it references is synced in that region
-    (their remote ids are then known); membership changes go as a PATCH of `members` (RFC 7644
-    §3.5.2) against the last acknowledged representation, not as full replaces.
+    Contract: the representation recorded for a region names only members the account
+    provisions there; a group is sent only once every member it references is synced in that
+    region (their remote ids are then known), and fails visibly (counting attempts) while one
+    of them is refused there or being removed there; membership changes go as a PATCH of
+    `members` (RFC 7644 §3.5.2) against the last acknowledged representation, not as full
+    replaces.
     """
 
     name = Kind.GROUP
@@ -118,20 +130,23 @@ class GroupKind(LedgerKind):
         keys = [m["externalId"] for m in representation.get("members", [])]
         if not keys:
             return []
-        synced = dict(
-            ProvisioningRecord.objects.filter(
-                kind=Kind.USER,
-                tenant=record.tenant,
-                region_id=record.region_id,
-                object_key__in=keys,
-                desired__isnull=False,
-                acked_version__gt=0,
+        rows = ProvisioningRecord.objects.filter(
+            kind=Kind.USER, tenant=record.tenant, region_id=record.region_id, object_key__in=keys
+        ).values_list("object_key", "remote_id", "acked_version", "desired", "state")
+        synced, blocked = {}, []
+        for key, remote_id, acked_version, desired, state in rows:
+            if desired is not None and acked_version > 0 and remote_id:
+                synced[key] = remote_id
+            elif desired is None or state == ProvisioningRecord.State.FAILED:
+                blocked.append(key)  # being removed there, or refused there for good
+        if strict and blocked:
+            raise DependencyFailed(
+                f"{len(blocked)} member(s) cannot reach this region (refused there, or being removed "
+                "there); the group is sent once they are synced"
             )
-            .exclude(remote_id="")
-            .values_list("object_key", "remote_id")
-        )
         missing = [key for key in keys if key not in synced]
-        if missing and strict:
+        if strict and missing:
+            # On the way, or not recorded yet (a member row written in a later transaction).
             raise DependencyPending(f"Waiting for {len(missing)} member(s) to reach the region first")
         return [synced[key] for key in keys if key in synced]
 

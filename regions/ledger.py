@@ -69,7 +69,10 @@ def ledger_desire(
         else:
             record.desired_version += 1
         record.desired = desired
-        if record.state != State.RETRYING:
+        if _region_asked_for_quiet(record, now):
+            record.state = State.RETRYING
+            record.next_attempt_at = record.retry_not_before
+        elif record.state != State.RETRYING:
             record.state = State.PENDING
             record.attempts = 0
             record.failing_since = None
@@ -83,13 +86,20 @@ def ledger_desire(
     return records
 
 
+def _region_asked_for_quiet(record: ProvisioningRecord, now) -> bool:
+    return record.retry_not_before is not None and record.retry_not_before > now
+
+
 def ledger_retry(*, record: ProvisioningRecord) -> None:
-    """One-click retry of a failed (or retrying) row: due now, attempts counted afresh."""
+    """One-click retry of a failed (or retrying) row: due now, attempts counted afresh; but
+    never before the time a region asked for with `Retry-After` (the row waits for it)."""
+    now = timezone.now()
+    quiet = Q(retry_not_before__gt=now)
     ProvisioningRecord.objects.filter(pk=record.pk).exclude(state=State.SYNCED).update(
-        state=State.PENDING,
+        state=Case(When(quiet, then=Value(State.RETRYING)), default=Value(State.PENDING)),
         attempts=0,
         failing_since=None,
-        next_attempt_at=timezone.now() + PENDING_GRACE,
+        next_attempt_at=Case(When(quiet, then=F("retry_not_before")), default=Value(now + PENDING_GRACE)),
     )
     transaction.on_commit(lambda: _enqueue([record.pk]))
 
@@ -124,6 +134,8 @@ def ledger_push(
             delivery = _send(record)
         except kinds.DependencyPending as exc:
             return _record_waiting(record, token, exc)
+        except kinds.DependencyFailed as exc:
+            return _record_failure(record, token, exc, awaiting_dependency=True)
         except client.RegionError as exc:
             return _record_failure(record, token, exc)
         except interruptions as exc:
@@ -194,6 +206,7 @@ def _record_success(record: ProvisioningRecord, token: uuid.UUID, delivery: kind
         remote_id=delivery.remote_id,
         attempts=0,
         failing_since=None,
+        retry_not_before=None,
         last_error="",
         lease_token=None,
         lease_until=None,
@@ -213,12 +226,19 @@ def _record_success(record: ProvisioningRecord, token: uuid.UUID, delivery: kind
     return state
 
 
-def _record_failure(record: ProvisioningRecord, token: uuid.UUID, error: client.RegionError) -> str:
+def _record_failure(
+    record: ProvisioningRecord, token: uuid.UUID, error: client.RegionError, *, awaiting_dependency=False
+) -> str:
+    """A failed push. `awaiting_dependency`: it failed because what it references cannot reach
+    the region (a member refused there); it counts attempts like any failure, so it ends
+    `failed` where an operator sees it, and is woken when that dependency syncs."""
     now = timezone.now()
     attempts = F("attempts") + 1
     delay = backoff_seconds(record.attempts + 1)
+    not_before = None
     if error.retry_after is not None:
         delay = max(delay, error.retry_after)
+        not_before = now + timedelta(seconds=error.retry_after)
     next_attempt = now + timedelta(seconds=delay)
     newer_version = Q(desired_version__gt=record.sent_version)
     if error.retryable:
@@ -237,6 +257,8 @@ def _record_failure(record: ProvisioningRecord, token: uuid.UUID, error: client.
     written = _fenced(record, token).update(
         attempts=attempts,
         failing_since=Coalesce(F("failing_since"), Value(now)),
+        retry_not_before=not_before,
+        awaiting_dependency=awaiting_dependency,
         last_error=error.detail[:2000],
         lease_token=None,
         lease_until=None,
@@ -263,19 +285,22 @@ def _record_waiting(record: ProvisioningRecord, token: uuid.UUID, reason: client
 
 def _wake_dependents(record: ProvisioningRecord) -> None:
     """Rows of kinds that depend on this one's kind (same tenant and region) and wait for
-    their dependencies are pushed again now rather than at their next recheck."""
+    their dependencies are pushed again now rather than at their next recheck; rows that
+    failed because a dependency could not reach the region get a fresh start."""
     dependent_kinds = kinds.kinds_depending_on(record.kind)
     if not dependent_kinds:
         return
-    waiting = list(
-        ProvisioningRecord.objects.filter(
-            kind__in=dependent_kinds,
-            tenant=record.tenant,
-            region_id=record.region_id,
-            awaiting_dependency=True,
-        ).values_list("pk", flat=True)
+    now = timezone.now()
+    waiting = ProvisioningRecord.objects.filter(
+        kind__in=dependent_kinds, tenant=record.tenant, region_id=record.region_id, awaiting_dependency=True
+    ).exclude(state=State.SYNCED)
+    waiting.filter(state=State.FAILED).update(
+        state=State.PENDING, attempts=0, failing_since=None, next_attempt_at=now + PENDING_GRACE
     )
-    _enqueue(waiting)
+    waiting.filter(state=State.RETRYING).filter(
+        Q(retry_not_before__isnull=True) | Q(retry_not_before__lte=now)
+    ).update(next_attempt_at=now)
+    _enqueue(list(waiting.values_list("pk", flat=True)))
 
 
 def backoff_seconds(attempts: int) -> float:

@@ -85,6 +85,8 @@ class ProvisioningRecord(models.Model):
     # When the current run of failures began: a row fails for good only after attempts *and*
     # time are spent, so a region down for hours never turns rows `failed`.
     failing_since = models.DateTimeField(null=True, blank=True)
+    # The region's last `Retry-After`: nothing (a new change, the retry button) calls it sooner.
+    retry_not_before = models.DateTimeField(null=True, blank=True)
     # Waiting for objects it references (a group's members) to reach the region first.
     awaiting_dependency = models.BooleanField(default=False)
     last_error = models.TextField(blank=True)

@@ -67,7 +67,8 @@ def provisioner_secret_file(*, secrets_dir: Path) -> Path:
 @transaction.atomic
 def provisioner_client_register(*, client_id: str, secrets_dir: Path) -> RegisteredClient:
     """The worker's client-credentials client. It alone may ask for the regions' machine URLs
-    as token audience (RFC 8707 `resource`); the list follows the configured regions."""
+    as token audience (RFC 8707 `resource`): whichever regions are configured when it asks
+    (accounts.oidc.allowed_resources), so adding a region needs no re-registration."""
     secret_file = provisioner_secret_file(secrets_dir=secrets_dir)
     client, created = Client.objects.get_or_create(id=client_id, defaults={"name": "Atrium provisioner"})
     client.type = Client.Type.CONFIDENTIAL
@@ -75,10 +76,9 @@ def provisioner_client_register(*, client_id: str, secrets_dir: Path) -> Registe
     client.set_scopes(PROVISIONER_SCOPES)
     client.set_default_scopes(["scim"])
     client.set_redirect_uris([])
-    client.data = {
-        **(client.data or {}),
-        "allowed_resources": [r.machine_url.rstrip("/") for r in Region.objects.order_by("code")],
-    }
+    data = {**(client.data or {}), "region_machine_audiences": True}
+    data.pop("allowed_resources", None)  # the fixed list earlier versions wrote
+    client.data = data
     rotate = _save_with_secret(client, secret_file, mint=created or not secret_file.exists())
     return RegisteredClient("*", client.id, secret_file, rotate)
 

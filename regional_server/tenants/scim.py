@@ -96,6 +96,8 @@ class ScimView(View):
 
     def dispatch(self, request, *args, **kwargs):
         try:
+            for name, values in request.GET.lists():
+                _require_storable_text([name, *values])
             response = super().dispatch(request, *args, **kwargs)
         except ScimError as exc:
             response = error_response(exc.status, exc.detail, exc.scim_type)
@@ -117,9 +119,36 @@ class ScimView(View):
             data = json.loads(request.body.decode("utf-8") or "null")
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise bad(f"The body is not JSON: {exc}", "invalidSyntax") from exc
+        except RecursionError as exc:
+            raise bad("The body nests too deeply", "invalidSyntax") from exc
         if not isinstance(data, dict):
             raise bad("The body must be a JSON object", "invalidSyntax")
+        _require_storable_text(data)
         return data
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _require_storable_text(value: Any, depth: int = 0) -> None:
+    """Refuse what no database column can hold: JSON may carry lone UTF-16 surrogates
+    ("\\ud800") and NUL characters, which are not text to SQLite's UTF-8 or PostgreSQL and would
+    fail deep inside a query (a 500). Also bounds nesting, which no SCIM resource needs."""
+    if depth > MAX_JSON_DEPTH:
+        raise bad("The body nests too deeply", "invalidSyntax")
+    if isinstance(value, str):
+        if "\x00" in value or _SURROGATE.search(value):
+            raise bad("Text must be valid Unicode without NUL characters", "invalidValue")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _require_storable_text(key, depth + 1)
+            _require_storable_text(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _require_storable_text(item, depth + 1)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class NotImplementedView(ScimView):

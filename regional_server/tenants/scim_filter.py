@@ -300,7 +300,7 @@ def _compare_q(expr: Compare, fields: dict[str, Field]) -> Q:
         q = Q(**{col: value})
         return q if expr.op == "eq" else ~q
     if field.kind == "datetime":
-        if not isinstance(value, str) or (moment := parse_datetime(value)) is None:
+        if not isinstance(value, str) or (moment := _parse_moment(value)) is None:
             raise ScimFilterError(f"{expr.path.dotted} needs an RFC 3339 date-time string")
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
@@ -314,6 +314,15 @@ def _compare_q(expr: Compare, fields: dict[str, Field]) -> Q:
     if field.case_exact:
         return _case_exact_q(col, expr.op, value)
     return _ci_q(col, expr.op, value)
+
+
+def _parse_moment(value: str) -> dt.datetime | None:
+    # parse_datetime answers None for what is not shaped like a date-time, but raises for a
+    # well-shaped impossible one ("2020-13-45T99:99:99Z").
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
 
 
 def _ordered_q(col, op: str, value) -> Q:
