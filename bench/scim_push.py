@@ -51,7 +51,8 @@ def main() -> None:
     print(f"m2m token (client credentials at Atrium): {token_s * 1000:.0f} ms")
 
     resources = [
-        {"externalId": str(uuid.uuid4()), "userName": f"u{i}@{tenant}.test", "name": {"givenName": f"U{i}"},
+        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+         "externalId": str(uuid.uuid4()), "userName": f"u{i}@{tenant}.test", "name": {"givenName": f"U{i}"},
          "emails": [{"value": f"u{i}@{tenant}.test", "primary": True}], "active": True}
         for i in range(args.n)
     ]  # fmt: skip
