@@ -113,9 +113,12 @@ class Account(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
+        # What each role may do is one table: accounts/permissions.py.
         OWNER = "owner", "Owner"
         ADMIN = "admin", "Admin"
         MEMBER = "member", "Member"
+        BILLING = "billing", "Billing"
+        READ_ONLY = "read_only", "Read-only"
 
     ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
@@ -130,11 +133,17 @@ class Membership(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
+    # Region access: every region the account uses (also those it adds later), or only the
+    # chosen ones (`regions`, always a subset of the account's). accounts/provisioning.py
+    # provisions the member exactly there.
+    all_regions = models.BooleanField(default=True)
+    regions = models.ManyToManyField("regions.Region", blank=True, related_name="+")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "account"], name="membership_user_account_unique")
         ]
+        indexes = [models.Index(fields=["account", "status", "role"], name="membership_filter_idx")]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.account} ({self.role})"
@@ -150,3 +159,133 @@ class Membership(models.Model):
     @property
     def is_removing(self) -> bool:
         return self.status == self.Status.REMOVING
+
+
+class Group(models.Model):
+    """An account group ("Backup operators"); pushed to every region the account uses as a SCIM
+    Group whose `externalId` is `public_id`."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=150)
+    description = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    members = models.ManyToManyField(Membership, through="GroupMember", related_name="member_groups")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint("account", Lower("name"), name="group_account_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupMember(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="links")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="group_links")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "membership"], name="group_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} in {self.group_id}"
+
+
+class Invitation(models.Model):
+    """An invitation to join an account. The link carries a secret key; only its SHA-256 is
+    stored (`key_hash`), so a database reader cannot accept invitations."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    all_regions = models.BooleanField(default=True)
+    regions = models.ManyToManyField("regions.Region", blank=True, related_name="+")
+    groups = models.ManyToManyField(Group, blank=True, related_name="invitations")
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    key_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    send_count = models.PositiveIntegerField(default=0)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One pending invitation per person and account (resend instead of a second one).
+            models.UniqueConstraint(
+                "account",
+                Lower("email"),
+                condition=models.Q(status="pending"),
+                name="invitation_pending_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.account} ({self.status})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.PENDING and self.expires_at <= timezone.now()
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit events are immutable.")
+
+    def delete(self):
+        raise TypeError("Audit events are never deleted.")
+
+
+class AuditEvent(models.Model):
+    """One change, by whom, when, from where, on what, before -> after. Written in the
+    transaction of the change (accounts/audit.py); never edited or deleted by the app."""
+
+    # PROTECT: accounts close, they are never deleted, and their log is kept.
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # No database constraint: the row outlives the actor's identity (actor_email keeps who it was).
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=32, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=255, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="audit_account_time_idx"),
+            models.Index(fields=["account", "action"], name="audit_account_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.actor_email or "system"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {who} {self.action} {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Audit events are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are never deleted.")

@@ -3,12 +3,13 @@ records it through the regions ledger, in the transaction that changes the membe
 
 from collections.abc import Iterable
 
-from accounts.models import Membership, User
+from accounts.models import Group, GroupMember, Membership, User
 from regions.ledger import ledger_desire
 from regions.models import ProvisioningRecord, Region
 from regions.selectors import regions_of_account
 
 SCIM_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+SCIM_GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
 def member_scim_resource(membership: Membership) -> dict:
@@ -33,14 +34,39 @@ def member_desire_everywhere(
     it in a region while its deletion is on the way."""
     if regions is None:
         regions = regions_of_account(account_id=membership.account_id)
+    regions = list(regions)
     absent = removed or membership.is_removing
+    key = str(membership.user.public_id)
+    if absent:
+        return _desire_member(membership, key, regions, None)
+    granted = member_region_ids(membership)
+    inside = [region for region in regions if region.pk in granted]
+    outside = [region for region in regions if region.pk not in granted]
+    # Regions outside the member's access must not hold them (a no-op where never sent).
+    return _desire_member(membership, key, inside, member_scim_resource(membership)) + _desire_member(
+        membership, key, outside, None
+    )
+
+
+def _desire_member(membership: Membership, key: str, regions: list[Region], desired: dict | None):
+    if not regions:
+        return []
     return ledger_desire(
         kind=ProvisioningRecord.Kind.USER,
         tenant=membership.account.slug,
-        object_key=str(membership.user.public_id),
+        object_key=key,
         regions=regions,
-        desired=None if absent else member_scim_resource(membership),
+        desired=desired,
     )
+
+
+def member_region_ids(membership: Membership) -> set[int]:
+    """The regions this member is provisioned in: all the account uses, or their chosen subset
+    of those (a region the account stopped using is never among them)."""
+    used = set(regions_of_account(account_id=membership.account_id).values_list("pk", flat=True))
+    if membership.all_regions:
+        return used
+    return used & set(membership.regions.values_list("pk", flat=True))
 
 
 def user_desire_everywhere(user: User, *, removed: bool = False) -> None:
@@ -67,3 +93,55 @@ def member_removal_unconfirmed(membership: Membership) -> int:
         .exclude(state=ProvisioningRecord.State.SYNCED, desired__isnull=True)
         .count()
     )
+
+
+def group_desire_everywhere(group: Group, *, removed: bool = False) -> list[ProvisioningRecord]:
+    """Record the group in every region its account uses. Each region's representation names
+    only the members provisioned there (regions.kinds.GroupKind's contract: the group is sent
+    after they are synced there; membership changes go as PATCH of `members`)."""
+    regions = list(regions_of_account(account_id=group.account_id))
+    key = str(group.public_id)
+    if removed:
+        return ledger_desire(
+            kind=ProvisioningRecord.Kind.GROUP, tenant=group.account.slug, object_key=key,
+            regions=regions, desired=None,
+        )  # fmt: skip
+    links = list(
+        GroupMember.objects.filter(group=group)
+        .exclude(membership__status=Membership.Status.REMOVING)
+        .select_related("membership__user")
+        .prefetch_related("membership__regions")
+        .order_by("membership__user__public_id")
+    )
+    used = {region.pk for region in regions}
+    records = []
+    for region in regions:
+        members = [
+            {"externalId": str(link.membership.user.public_id)}
+            for link in links
+            if region.pk in _granted(link.membership, used)
+        ]
+        desired = {
+            "schemas": [SCIM_GROUP_SCHEMA],
+            "externalId": key,
+            "displayName": group.name,
+            "members": members,
+        }
+        records += ledger_desire(
+            kind=ProvisioningRecord.Kind.GROUP, tenant=group.account.slug, object_key=key,
+            regions=[region], desired=desired,
+        )  # fmt: skip
+    return records
+
+
+def _granted(membership: Membership, used: set[int]) -> set[int]:
+    if membership.all_regions:
+        return used
+    return used & {region.pk for region in membership.regions.all()}
+
+
+def groups_of_member_desire(membership: Membership) -> None:
+    """The member's provisioning changed (removed, region access changed): every group they
+    are in is re-rendered, so no region's group references a user it does not hold."""
+    for group in Group.objects.filter(links__membership=membership).select_related("account"):
+        group_desire_everywhere(group)

@@ -16,9 +16,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import emails
-from accounts.models import Account, Membership, User
-from accounts.provisioning import member_desire_everywhere, member_removal_unconfirmed, user_desire_everywhere
-from regions.models import AccountRegion, Region
+from accounts.models import Account, Group, Membership, User
+from accounts.provisioning import (
+    group_desire_everywhere,
+    groups_of_member_desire,
+    member_desire_everywhere,
+    member_removal_unconfirmed,
+    user_desire_everywhere,
+)
+from regions.ledger import ledger_desire
+from regions.models import AccountRegion, ProvisioningRecord, Region
 from regions.selectors import regions_of_account
 
 
@@ -312,6 +319,8 @@ def _membership_mark_removing(membership: Membership, regions) -> None:
     membership.status = Membership.Status.REMOVING
     membership.save(update_fields=["status"])
     member_desire_everywhere(membership, removed=True, regions=regions)
+    # Their groups drop them in every region (a region may not reference a user it deletes).
+    groups_of_member_desire(membership)
 
 
 def _membership_delete_if_confirmed(membership: Membership) -> int:
@@ -330,8 +339,10 @@ def account_region_add(*, account: Account, region: Region) -> AccountRegion:
     account_region, created = AccountRegion.objects.get_or_create(account=account, region=region)
     if created:
         memberships = Membership.objects.filter(account=account).exclude(status=Membership.Status.REMOVING)
-        for membership in memberships.select_related("user", "account"):
+        for membership in memberships.select_related("user", "account").prefetch_related("regions"):
             member_desire_everywhere(membership, regions=[region])
+        for group in Group.objects.filter(account=account).select_related("account"):
+            group_desire_everywhere(group)  # sent there once its members are synced there
     return account_region
 
 
@@ -348,6 +359,11 @@ def account_region_remove(*, account_region: AccountRegion) -> int:
     recorded = 0
     for membership in memberships:
         recorded += len(member_desire_everywhere(membership, removed=True, regions=[locked.region]))
+    for group in Group.objects.filter(account_id=locked.account_id).select_related("account"):
+        ledger_desire(
+            kind=ProvisioningRecord.Kind.GROUP, tenant=group.account.slug, object_key=str(group.public_id),
+            regions=[locked.region], desired=None,
+        )  # fmt: skip
     locked.delete()
     return recorded
 

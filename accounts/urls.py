@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("members/<int:membership_id>/reactivate/", views.member_reactivate, name="member_reactivate"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("sync/<int:record_id>/retry/", views.sync_retry, name="sync_retry"),
+    # Each feature's account pages live in its own URL module (names join this namespace).
+    path("invitations/", include("accounts.urls_invitations")),
+    path("groups/", include("accounts.urls_groups")),
+    path("audit/", include("accounts.urls_audit")),
 ]

@@ -11,5 +11,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("allauth.idp.urls")),
     path("a/<slug:slug>/", include("accounts.urls")),
+    path("invite/", include("accounts.urls_invite")),
+    path("profile/", include("accounts.urls_profile")),
+    path("api/v1/", include("accounts.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

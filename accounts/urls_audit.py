@@ -1,0 +1,3 @@
+"""URL module of one feature (see accounts/urls.py and portal/urls.py); filled by that feature."""
+
+urlpatterns: list = []
