@@ -15,7 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import emails
+from accounts import emails, permissions
+from accounts.audit import audit_record
+from accounts.groups import group_members_add
 from accounts.models import Account, Group, Membership, User
 from accounts.provisioning import (
     group_desire_everywhere,
@@ -139,6 +141,7 @@ def membership_add(
     user: User,
     role: str = Membership.Role.MEMBER,
     status: str = Membership.Status.ACTIVE,
+    audit_actor: User | None = None,
 ) -> Membership:
     account = _lock_account(account.pk)
     if account.is_closed:
@@ -152,6 +155,7 @@ def membership_add(
     membership.full_clean()
     membership.save()
     member_desire_everywhere(membership)
+    _audit_member("member.add", membership, audit_actor, after={"role": role, "status": status})
     return membership
 
 
@@ -177,9 +181,10 @@ def member_add(
 ) -> Membership:
     """An admin adds a person: a new identity gets a verified email and the set-password mail;
     an existing one (e.g. a member of another account) just gains this membership."""
-    _require_admin(actor)
-    if role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:
-        raise PermissionDenied("Only an owner can add another owner.")
+    _require_in_account(actor, account)
+    permissions.require(actor, "members.manage")
+    if role == Membership.Role.OWNER:
+        permissions.require(actor, "members.manage_owners")
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     is_new = user is None
@@ -189,7 +194,7 @@ def member_add(
         _refuse_while_removing(account=account, user=user)
         if Membership.objects.filter(account=account, user=user).exists():
             raise ValidationError({"email": "This person is already a member of this account."})
-    membership = membership_add(account=account, user=user, role=role)
+    membership = membership_add(account=account, user=user, role=role, audit_actor=actor.user)
     if is_new:
         transaction.on_commit(lambda: emails.send_member_welcome(membership_id=membership.pk))
     return membership
@@ -206,9 +211,12 @@ def member_rename(
     if others.exclude(status=Membership.Status.REMOVING).filter(account__closed_at__isnull=True).exists():
         # The identity is global: one account's admin must not rewrite it for other accounts.
         raise ValidationError("This person also belongs to other accounts; only they can change their name.")
+    before = {"first_name": user.first_name, "last_name": user.last_name}
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.save(update_fields=["first_name", "last_name"])
     member_desire_everywhere(membership)
+    after = {"first_name": user.first_name, "last_name": user.last_name}
+    _audit_member("member.rename", membership, actor.user, before=before, after=after)
     return membership
 
 
@@ -216,23 +224,38 @@ def member_rename(
 def member_suspend(*, actor: Membership, membership: Membership) -> Membership:
     """Suspended here: inactive in every region of this account (their sessions there end)."""
     _require_admin_over(actor, membership)
-    return membership_update(membership=membership, status=Membership.Status.SUSPENDED)
+    return membership_update(
+        membership=membership, status=Membership.Status.SUSPENDED, audit_actor=actor.user
+    )
 
 
 @transaction.atomic
 def member_reactivate(*, actor: Membership, membership: Membership) -> Membership:
     _require_admin_over(actor, membership)
-    return membership_update(membership=membership, status=Membership.Status.ACTIVE)
+    return membership_update(membership=membership, status=Membership.Status.ACTIVE, audit_actor=actor.user)
 
 
 @transaction.atomic
 def membership_update(
-    *, membership: Membership, role: str | None = None, status: str | None = None
+    *,
+    membership: Membership,
+    role: str | None = None,
+    status: str | None = None,
+    audit_actor: User | None = None,
 ) -> Membership:
-    """Change a membership's role or status (operators in admin; admins through member_*)."""
+    """Change a membership's role or status (operators in admin; admins through member_*).
+    The account keeps at least one active owner."""
     membership = _lock_changeable(membership)
     if status is not None and status not in SETTABLE_STATUSES:
         raise ValidationError({"status": "Choose active or suspended; remove a member to remove them."})
+    if role is not None and role not in Membership.Role.values:
+        raise ValidationError({"role": "Choose a role: " + ", ".join(Membership.Role.values) + "."})
+    stays_owner = (role or membership.role) == Membership.Role.OWNER and (
+        status or membership.status
+    ) == Membership.Status.ACTIVE
+    if not stays_owner:
+        _refuse_last_owner(membership, "demoted or suspended")
+    before = {"role": membership.role, "status": membership.status}
     fields = []
     if role is not None and role != membership.role:
         membership.role, fields = role, [*fields, "role"]
@@ -242,7 +265,132 @@ def membership_update(
         membership.full_clean()
         membership.save(update_fields=fields)
         member_desire_everywhere(membership)
+        after = {"role": membership.role, "status": membership.status}
+        action = "member.role_change" if "role" in fields else f"member.{_STATUS_VERBS[membership.status]}"
+        _audit_member(action, membership, audit_actor, before=before, after=after)
     return membership
+
+
+_STATUS_VERBS = {Membership.Status.ACTIVE: "reactivate", Membership.Status.SUSPENDED: "suspend"}
+
+
+@transaction.atomic
+def member_role_change(*, actor: Membership, membership: Membership, role: str) -> Membership:
+    """An admin changes a member's role; making or unmaking an owner needs an owner."""
+    _require_admin_over(actor, membership)
+    if role == Membership.Role.OWNER:
+        permissions.require(actor, "members.manage_owners")
+    return membership_update(membership=membership, role=role, audit_actor=actor.user)
+
+
+@transaction.atomic
+def member_region_access_set(
+    *, actor: Membership, membership: Membership, all_regions: bool, regions: list[Region]
+) -> Membership:
+    """Which of the account's regions the member is provisioned in: all (also those added
+    later) or a subset. Regions left are deprovisioned, regions gained provisioned."""
+    _require_admin_over(actor, membership)
+    membership = _lock_changeable(membership)
+    used = {region.pk: region for region in regions_of_account(account_id=membership.account_id)}
+    chosen = {region.pk for region in regions}
+    if not all_regions and not chosen <= set(used):
+        raise ValidationError({"regions": "Choose among the regions this account uses."})
+    before = _region_access(membership)
+    membership.all_regions = all_regions
+    membership.save(update_fields=["all_regions"])
+    membership.regions.set([] if all_regions else [used[pk] for pk in sorted(chosen)])
+    after = _region_access(membership)
+    if before != after:
+        member_desire_everywhere(membership)
+        groups_of_member_desire(membership)
+        _audit_member("member.region_access", membership, actor.user, before=before, after=after)
+    return membership
+
+
+def _region_access(membership: Membership) -> dict:
+    if membership.all_regions:
+        return {"regions": "all"}
+    return {"regions": sorted(membership.regions.values_list("code", flat=True))}
+
+
+@transaction.atomic
+def ownership_transfer(*, actor: Membership, to: Membership) -> None:
+    """The acting owner makes another active member the owner and becomes an admin."""
+    _require_in_account(actor, to.account)
+    permissions.require(actor, "members.manage_owners")
+    if to.pk == actor.pk:
+        raise ValidationError("You are already an owner.")
+    target = _lock_changeable(to)
+    if not target.is_active:
+        raise ValidationError(f"{target.user.email} is suspended; reactivate them before making them owner.")
+    membership_update(membership=target, role=Membership.Role.OWNER, audit_actor=actor.user)
+    me = Membership.objects.select_related("user", "account").get(pk=actor.pk)
+    membership_update(membership=me, role=Membership.Role.ADMIN, audit_actor=actor.user)
+    _audit_member("account.ownership_transfer", target, actor.user, before={"owner": actor.user.email},
+                  after={"owner": target.user.email})  # fmt: skip
+
+
+@transaction.atomic
+def member_leave(*, membership: Membership) -> "Removal":
+    """A person leaves an account themselves (deprovisioned from its regions); the last owner
+    cannot leave (transfer ownership first)."""
+    return membership_remove(membership=membership, audit_actor=membership.user)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: int
+    skipped: list[tuple[Membership, str]]
+
+
+BULK_ACTIONS = frozenset({"suspend", "reactivate", "remove", "change_role", "add_to_group"})
+
+
+@transaction.atomic
+def members_bulk(
+    *,
+    actor: Membership,
+    memberships: list[Membership],
+    action: str,
+    role: str | None = None,
+    group: Group | None = None,
+) -> BulkResult:
+    """One action on many members. Each member is done or skipped with the reason (their own
+    rules hold: not yourself, owners only by owners, the last owner stays); a skipped one
+    leaves nothing half-done."""
+    if action not in BULK_ACTIONS:
+        raise ValidationError({"action": "Choose suspend, reactivate, remove, change role or add to group."})
+    permissions.require(actor, "groups.manage" if action == "add_to_group" else "members.manage")
+    if any(m.account_id != actor.account_id for m in memberships):
+        raise PermissionDenied("Not a member of this account.")
+    if action == "change_role" and role not in Membership.Role.values:
+        raise ValidationError({"role": "Choose a role."})
+    if action == "add_to_group":
+        if group is None or group.account_id != actor.account_id:
+            raise ValidationError({"group": "Choose a group of this account."})
+        members = [m for m in memberships if m.account_id == actor.account_id and not m.is_removing]
+        skipped = [
+            (m, "not a member of this account, or being removed") for m in memberships if m not in members
+        ]
+        group_members_add(group=group, actor=actor, memberships=members)
+        return BulkResult(len(members), skipped)
+    one = {
+        "suspend": lambda m: member_suspend(actor=actor, membership=m),
+        "reactivate": lambda m: member_reactivate(actor=actor, membership=m),
+        "remove": lambda m: member_remove(actor=actor, membership=m),
+        "change_role": lambda m: member_role_change(actor=actor, membership=m, role=role),
+    }[action]
+    done, skipped = 0, []
+    for membership in memberships:
+        try:
+            with transaction.atomic():
+                one(membership)
+        except (ValidationError, PermissionDenied) as exc:
+            reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            skipped.append((membership, reason))
+        else:
+            done += 1
+    return BulkResult(done, skipped)
 
 
 @dataclass(frozen=True)
@@ -255,11 +403,11 @@ class Removal:
 @transaction.atomic
 def member_remove(*, actor: Membership, membership: Membership) -> Removal:
     _require_admin_over(actor, membership)
-    return membership_remove(membership=membership)
+    return membership_remove(membership=membership, audit_actor=actor.user)
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership) -> Removal:
+def membership_remove(*, membership: Membership, audit_actor: User | None = None) -> Removal:
     """Mark the membership `removing` and record its deletion in every region; the row is
     deleted once every region has confirmed (see membership_removal_confirm), at once when
     there is nothing to confirm. Removing twice is harmless."""
@@ -273,7 +421,10 @@ def membership_remove(*, membership: Membership) -> Removal:
     if locked is None:
         return Removal(membership, 0)
     if not locked.is_removing:
+        _refuse_last_owner(locked, "removed")
+        before = {"role": locked.role, "status": locked.status}
         _membership_mark_removing(locked, regions_of_account(account_id=locked.account_id))
+        _audit_member("member.remove", locked, audit_actor, before=before, after={"status": "removing"})
     return Removal(locked, _membership_delete_if_confirmed(locked))
 
 
@@ -383,16 +534,45 @@ def _lock_changeable(membership: Membership) -> Membership:
     return locked
 
 
-def _require_admin(actor: Membership) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("Only owners and admins manage members.")
+def _require_in_account(actor: Membership, account: Account) -> None:
+    if actor.account_id != account.pk:
+        raise PermissionDenied("Not a member of this account.")
 
 
 def _require_admin_over(actor: Membership, membership: Membership) -> None:
-    _require_admin(actor)
-    if membership.account_id != actor.account_id:
-        raise PermissionDenied("Not a member of this account.")
+    """The actor may manage this member (accounts/permissions.py): same account, not
+    themselves, and owners only by owners."""
+    _require_in_account(actor, membership.account)
+    permissions.require(actor, "members.manage")
     if membership.pk == actor.pk:
         raise ValidationError("You cannot change your own membership here.")
-    if membership.role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:
-        raise PermissionDenied("Only an owner can change an owner.")
+    if membership.role == Membership.Role.OWNER:
+        permissions.require(actor, "members.manage_owners")
+
+
+def _refuse_last_owner(membership: Membership, what: str) -> None:
+    """An open account keeps at least one active owner (the account row is locked by now)."""
+    if membership.role != Membership.Role.OWNER or membership.status != Membership.Status.ACTIVE:
+        return
+    if membership.account.is_closed:
+        return
+    others = (
+        Membership.objects.filter(
+            account_id=membership.account_id, role=Membership.Role.OWNER, status=Membership.Status.ACTIVE
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+    if not others:
+        raise ValidationError(
+            f"{membership.user.email} is the last owner of {membership.account.name} and cannot be {what}; "
+            "transfer ownership first.",
+            code="last_owner",
+        )
+
+
+def _audit_member(action: str, membership: Membership, actor: User | None, *, before=None, after=None):
+    audit_record(
+        action=action, account=membership.account, actor=actor, target_type="member",
+        target_id=membership.user.public_id, target_label=membership.user.email, before=before, after=after,
+    )  # fmt: skip
