@@ -185,8 +185,18 @@ ATRIUM_PUSH_LEASE_SECONDS = env_int("ATRIUM_PUSH_LEASE_SECONDS", 120)
 ATRIUM_PUSH_GIVE_UP_AFTER = env_int("ATRIUM_PUSH_GIVE_UP_AFTER", 24 * 3600)
 ATRIUM_SWEEP_INTERVAL = env_float("ATRIUM_SWEEP_INTERVAL", 10.0)
 
+# Mail: printed on the console in the demo; in production point ATRIUM_EMAIL_BACKEND at
+# django.core.mail.backends.smtp.EmailBackend and set the SMTP variables.
 EMAIL_BACKEND = env_str("ATRIUM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("ATRIUM_FROM_EMAIL", "Atrium <no-reply@atrium.test>")
+EMAIL_HOST = env_str("ATRIUM_SMTP_HOST", "localhost")
+EMAIL_PORT = env_int("ATRIUM_SMTP_PORT", 587)
+EMAIL_HOST_USER = env_str("ATRIUM_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("ATRIUM_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("ATRIUM_SMTP_STARTTLS", True)
+EMAIL_TIMEOUT = env_int("ATRIUM_SMTP_TIMEOUT", 10)
+# Invitations: how long a link stays valid (days).
+ATRIUM_INVITATION_DAYS = env_int("ATRIUM_INVITATION_DAYS", 7)
 
 # Celery: a broker without a server in the demo (filesystem), Redis in tests and production.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -221,8 +231,14 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "accounts.api.api_exception_handler",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Atrium API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Atrium API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "Accounts, members, groups and the audit log. Authenticate with the portal session "
+    "or an Atrium OIDC access token granted the `atrium:api` scope.",
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
