@@ -21,6 +21,10 @@ class AtriumOIDCAdapter(DefaultOIDCAdapter):
     def populate_server_metadata(self, data: dict) -> None:
         # allauth builds endpoint URLs from the request's Host; publish them under the issuer
         # so a client that reached us as "localhost" is not sent to a different origin.
+        # Clients registered for it may ask for the REST API's scope (accounts/api.py).
+        supported = data.setdefault("scopes_supported", [])
+        if "atrium:api" not in supported:
+            supported.append("atrium:api")
         origin = self.request.build_absolute_uri("/").rstrip("/")
         for name, value in data.items():
             if isinstance(value, str) and name.endswith(("_endpoint", "_uri")) and value.startswith(origin):

@@ -251,3 +251,7 @@ def test_a_bearer_token_without_the_api_scope_is_refused(api, alice, acme):
 def test_an_unknown_bearer_token_is_not_a_login(api, acme):
     response = api.get(f"{API}/acme/members/", HTTP_AUTHORIZATION="Bearer forged")
     assert response.status_code in (401, 403)
+
+
+def test_discovery_advertises_the_api_scope(client):
+    assert "atrium:api" in client.get("/.well-known/openid-configuration").json()["scopes_supported"]
