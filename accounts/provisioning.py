@@ -98,14 +98,23 @@ def member_removal_unconfirmed(membership: Membership) -> int:
 def group_desire_everywhere(group: Group, *, removed: bool = False) -> list[ProvisioningRecord]:
     """Record the group in every region its account uses. Each region's representation names
     only the members provisioned there (regions.kinds.GroupKind's contract: the group is sent
-    after they are synced there; membership changes go as PATCH of `members`)."""
+    after they are synced there; membership changes go as PATCH of `members`).
+
+    A region whose representation would not change gets no new version: adding a member who
+    is only in EU sends nothing to US."""
     regions = list(regions_of_account(account_id=group.account_id))
     key = str(group.public_id)
+    tenant = group.account.slug
+    current = dict(
+        ProvisioningRecord.objects.filter(
+            kind=ProvisioningRecord.Kind.GROUP, tenant=tenant, object_key=key
+        ).values_list("region_id", "desired")
+    )
     if removed:
+        changed = [region for region in regions if current.get(region.pk) is not None]
         return ledger_desire(
-            kind=ProvisioningRecord.Kind.GROUP, tenant=group.account.slug, object_key=key,
-            regions=regions, desired=None,
-        )  # fmt: skip
+            kind=ProvisioningRecord.Kind.GROUP, tenant=tenant, object_key=key, regions=changed, desired=None
+        )
     links = list(
         GroupMember.objects.filter(group=group)
         .exclude(membership__status=Membership.Status.REMOVING)
@@ -116,21 +125,25 @@ def group_desire_everywhere(group: Group, *, removed: bool = False) -> list[Prov
     used = {region.pk for region in regions}
     records = []
     for region in regions:
-        members = [
-            {"externalId": str(link.membership.user.public_id)}
-            for link in links
-            if region.pk in _granted(link.membership, used)
-        ]
         desired = {
             "schemas": [SCIM_GROUP_SCHEMA],
             "externalId": key,
             "displayName": group.name,
-            "members": members,
+            "members": [
+                {"externalId": str(link.membership.user.public_id)}
+                for link in links
+                if region.pk in _granted(link.membership, used)
+            ],
         }
+        if current.get(region.pk) == desired:
+            continue
         records += ledger_desire(
-            kind=ProvisioningRecord.Kind.GROUP, tenant=group.account.slug, object_key=key,
-            regions=[region], desired=desired,
-        )  # fmt: skip
+            kind=ProvisioningRecord.Kind.GROUP,
+            tenant=tenant,
+            object_key=key,
+            regions=[region],
+            desired=desired,
+        )
     return records
 
 

@@ -1,9 +1,11 @@
-"""Demo data (idempotent): Acme in US/EU/AU, Globex in EU, password demo-pass-2026 for all."""
+"""Demo data (idempotent): Acme in US/EU/AU with the group "Backup operators" (bob), Globex in
+EU, password demo-pass-2026 for all."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import Account, Membership, User
+from accounts.groups import group_create, group_members_add
+from accounts.models import Account, Group, Membership, User
 from accounts.services import account_create, account_region_add, membership_add, user_create
 from regions.models import Region
 
@@ -25,6 +27,7 @@ DEMO_ACCOUNTS = [
             ("bob@acme.test", "Bob", "Brown", Membership.Role.MEMBER),
             ("dave@acme.test", "Dave", "Davis", Membership.Role.MEMBER),
         ],
+        "groups": [("Backup operators", "Run and restore backups in every region", ["bob@acme.test"])],
     },
     {
         "name": "Globex",
@@ -51,6 +54,8 @@ class Command(BaseCommand):
                     membership_add(account=account, user=user, role=role)
             for code in spec["regions"]:
                 account_region_add(account=account, region=regions[code])
+            for name, description, emails in spec.get("groups", []):
+                self._group(account, name, description, emails)
         if not User.objects.filter(email="admin@atrium.test").exists():
             User.objects.create_superuser(email="admin@atrium.test", password=DEMO_PASSWORD)
         self.stdout.write(f"Demo data ready (password for everyone: {DEMO_PASSWORD})")
@@ -65,6 +70,14 @@ class Command(BaseCommand):
             },
         )
         return region
+
+    def _group(self, account: Account, name: str, description: str, emails: list[str]) -> None:
+        # Made once: a demo user may change the group afterwards, and a restart keeps that.
+        if Group.objects.filter(account=account, name__iexact=name).exists():
+            return
+        group = group_create(account=account, actor=None, name=name, description=description)
+        members = list(Membership.objects.filter(account=account, user__email__in=emails))
+        group_members_add(group=group, actor=None, memberships=members)
 
     def _user(self, email: str, first: str, last: str) -> User:
         existing = User.objects.filter(email=email).first()
