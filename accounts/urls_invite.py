@@ -1,4 +1,10 @@
-"""URL module of one feature (see accounts/urls.py and portal/urls.py); filled by that feature."""
+"""/invite/<token>/: the invitee's link (the path every invitation mail carries)."""
+
+from django.urls import path
+
+from accounts import views_invitations as views
 
 app_name = "invite"
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:token>/", views.invite, name="accept"),
+]
