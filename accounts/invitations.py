@@ -35,7 +35,6 @@ from accounts.emails_invitations import send_invitations
 from accounts.groups import group_members_add
 from accounts.invitations_csv import InvitationImportError, RowError
 from accounts.models import Account, Group, Invitation, Membership, User
-from accounts.provisioning import member_desire_everywhere
 from regions.models import Region
 from regions.selectors import regions_of_account
 
@@ -500,13 +499,8 @@ def _identity_create(invitation: Invitation, password: str | None, first_name: s
 
 
 def _membership_grant(account: Account, user: User, invitation: Invitation) -> Membership:
-    membership = services.membership_add(account=account, user=user, role=invitation.role)
-    if not invitation.all_regions:
-        membership.all_regions = False
-        membership.save(update_fields=["all_regions"])
-        used = regions_of_account(account_id=account.pk)
-        membership.regions.set(invitation.regions.filter(pk__in=used.values("pk")))
-        member_desire_everywhere(membership)
+    regions = None if invitation.all_regions else list(invitation.regions.all())
+    membership = services.membership_add(account=account, user=user, role=invitation.role, regions=regions)
     for group in invitation.groups.filter(account=account).order_by("pk"):
         group_members_add(group=group, actor=None, memberships=[membership])
     return membership

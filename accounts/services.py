@@ -142,7 +142,10 @@ def membership_add(
     role: str = Membership.Role.MEMBER,
     status: str = Membership.Status.ACTIVE,
     audit_actor: User | None = None,
+    regions: list[Region] | None = None,
 ) -> Membership:
+    """`regions`: None for every region the account uses (also those added later), else the
+    subset of the account's regions the member is provisioned in."""
     account = _lock_account(account.pk)
     if account.is_closed:
         raise ValidationError(f"{account.name} is closed.", code="closed")
@@ -151,9 +154,12 @@ def membership_add(
     _refuse_while_removing(account=account, user=user)
     if status not in SETTABLE_STATUSES:
         raise ValidationError({"status": "Choose active or suspended."})
-    membership = Membership(account=account, user=user, role=role, status=status)
+    membership = Membership(account=account, user=user, role=role, status=status, all_regions=regions is None)
     membership.full_clean()
     membership.save()
+    if regions is not None:
+        used = set(regions_of_account(account_id=account.pk).values_list("pk", flat=True))
+        membership.regions.set([region for region in regions if region.pk in used])
     member_desire_everywhere(membership)
     _audit_member("member.add", membership, audit_actor, after={"role": role, "status": status})
     return membership
