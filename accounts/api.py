@@ -29,8 +29,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from accounts import groups as group_services
+from accounts import invitations as invitation_services
 from accounts import permissions, selectors, services
-from accounts.models import AuditEvent, Group, Membership
+from accounts.invitations_csv import InvitationImportError
+from accounts.models import AuditEvent, Group, Invitation, Membership
 from regions.models import Region
 from regions.selectors import regions_of_account
 
@@ -39,7 +41,11 @@ API_SCOPE = "atrium:api"
 
 # --- plumbing -----------------------------------------------------------------------------------
 def api_exception_handler(exc, context):
-    """Django's ValidationError and PermissionDenied from the services become 400 / 403 JSON."""
+    """Django's ValidationError and PermissionDenied from the services become 400 / 403 JSON;
+    a refused CSV lists every bad row with its line."""
+    if isinstance(exc, InvitationImportError):
+        rows = [{"line": row.line, "email": row.email, "problems": list(row.messages)} for row in exc.rows]
+        return Response({"detail": "Nothing was imported.", "rows": rows}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ApiValidationError(detail)
@@ -391,6 +397,146 @@ class GroupMembersAPI(AccountAPIView):
         actor, group, found = self._parse(slug, group_id)
         removed = group_services.group_members_remove(group=group, actor=actor, memberships=found)
         return Response({"removed": removed})
+
+
+# --- invitations --------------------------------------------------------------------------------
+class InvitationSerializer(serializers.ModelSerializer):
+    """Never carries the link: only the invitee's mail does."""
+
+    id = serializers.IntegerField(read_only=True)
+    state = serializers.SerializerMethodField()
+    regions = serializers.SerializerMethodField()
+    groups = serializers.SerializerMethodField()
+    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, default=None)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id", "email", "first_name", "last_name", "role", "state", "regions", "groups", "invited_by",
+            "created_at", "expires_at", "last_sent_at", "send_count", "accepted_at",
+        ]  # fmt: skip
+
+    def get_state(self, invitation) -> str:
+        return "expired" if invitation.is_expired else invitation.status
+
+    def get_regions(self, invitation) -> list[str] | str:
+        return "all" if invitation.all_regions else [region.code for region in invitation.regions.all()]
+
+    def get_groups(self, invitation) -> list[str]:
+        return [group.name for group in invitation.groups.all()]
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    regions = serializers.JSONField(required=False, help_text='"all" (default), or a list of region codes')
+    groups = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+
+INVITATION_STATES = ("pending", "expired", "accepted", "revoked")
+
+
+class InvitationsAPI(AccountAPIView):
+    """GET the account's invitations (`?state=pending|expired|accepted|revoked&search=`); POST
+    invites one person (the invitation mail is sent; the link is never in the response)."""
+
+    @extend_schema(
+        operation_id="invitations_list",
+        parameters=_query("state", "search", "page"),
+        responses=InvitationSerializer(many=True),
+    )
+    def get(self, request, slug: str):
+        membership = self.membership(slug)
+        _require(membership, "members.view_admin")
+        state = request.query_params.get("state") or None
+        if state is not None and state not in INVITATION_STATES:
+            raise ApiValidationError({"state": f"One of {', '.join(INVITATION_STATES)}."})
+        queryset = invitation_services.invitations_of_account(
+            account=membership.account, status=state, search=request.query_params.get("search", "").strip()
+        )
+        return self.page(queryset, InvitationSerializer)
+
+    @extend_schema(
+        operation_id="invitation_create",
+        request=InvitationCreateSerializer,
+        responses={201: InvitationSerializer},
+    )
+    def post(self, request, slug: str):
+        actor = self.membership(slug)
+        _require(actor, "members.invite")
+        data = InvitationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        regions = None
+        if "regions" in values:
+            all_regions, chosen = _parse_regions(values.pop("regions"), actor.account)
+            regions = None if all_regions else chosen
+        group_ids = values.pop("groups")
+        groups = list(Group.objects.filter(account=actor.account, pk__in=group_ids))
+        if len(groups) != len(set(group_ids)):
+            raise ApiValidationError({"groups": "Every id must be a group of this account."})
+        invitation = invitation_services.invitation_create(
+            account=actor.account, actor=actor, regions=regions, groups=groups, **values
+        )
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationsImportAPI(AccountAPIView):
+    """POST a CSV file (multipart field `file`): everyone in it is invited, or — when any row is
+    bad — nothing is, and the answer lists every bad row with its line number."""
+
+    @extend_schema(
+        operation_id="invitations_import",
+        request={"multipart/form-data": inline_serializer("CsvUpload", {"file": serializers.FileField()})},
+        responses={201: InvitationSerializer(many=True)},
+    )
+    def post(self, request, slug: str):
+        actor = self.membership(slug)
+        _require(actor, "members.invite")
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ApiValidationError({"file": "Upload a CSV file in the field `file`."})
+        result = invitation_services.invitations_import_csv(account=actor.account, actor=actor, file=upload)
+        return Response(
+            InvitationSerializer(result.invitations, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+
+class _OneInvitation(AccountAPIView):
+    def _invitation(self, slug: str, invitation_id: int, action: str):
+        membership = self.membership(slug)
+        _require(membership, action)
+        invitation = invitation_services.invitation_of_account(
+            account=membership.account, invitation_id=invitation_id
+        )
+        return membership, invitation
+
+
+class InvitationAPI(_OneInvitation):
+    """GET one invitation; DELETE revokes it (its link stops working)."""
+
+    @extend_schema(operation_id="invitation_get", responses=InvitationSerializer)
+    def get(self, request, slug: str, invitation_id: int):
+        _, invitation = self._invitation(slug, invitation_id, "members.view_admin")
+        return Response(InvitationSerializer(invitation).data)
+
+    @extend_schema(operation_id="invitation_revoke", responses=InvitationSerializer)
+    def delete(self, request, slug: str, invitation_id: int):
+        actor, invitation = self._invitation(slug, invitation_id, "members.invite")
+        invitation = invitation_services.invitation_revoke(invitation=invitation, actor=actor)
+        return Response(InvitationSerializer(invitation).data)
+
+
+class InvitationResendAPI(_OneInvitation):
+    """POST: a new link (the old one stops working) and a new expiry, mailed again."""
+
+    @extend_schema(operation_id="invitation_resend", request=None, responses=InvitationSerializer)
+    def post(self, request, slug: str, invitation_id: int):
+        actor, invitation = self._invitation(slug, invitation_id, "members.invite")
+        invitation = invitation_services.invitation_resend(invitation=invitation, actor=actor)
+        return Response(InvitationSerializer(invitation).data)
 
 
 # --- audit log ----------------------------------------------------------------------------------
