@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 
 from accounts import services
-from accounts.models import Account, Membership, User
+from accounts.models import Account, AuditEvent, Membership, User
 from regions.models import AccountRegion
 
 
@@ -199,3 +199,26 @@ class AccountRegionAdmin(admin.ModelAdmin):
         messages.info(
             request, f"Removing {removed} memberships from their regions until each region confirms."
         )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log for operators: readable and searchable, never written here."""
+
+    list_display = ["created_at", "account", "actor_email", "action", "target_label", "ip"]
+    list_filter = ["action"]
+    search_fields = ["actor_email", "action", "target_label", "target_id", "account__slug"]
+    list_select_related = ["account"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

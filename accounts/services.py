@@ -89,7 +89,10 @@ def user_delete(*, user: User) -> None:
     if user is None:
         return
     user_desire_everywhere(user, removed=True)
+    groups = list(Group.objects.filter(links__membership__user=user).select_related("account").distinct())
     user.delete()
+    for group in groups:  # their memberships went with them: every region's group drops them
+        group_desire_everywhere(group)
 
 
 @transaction.atomic

@@ -1,3 +1,10 @@
-"""URL module of one feature (see accounts/urls.py and portal/urls.py); filled by that feature."""
+"""The audit log of an account: /a/<slug>/audit/ (names join the `accounts` namespace)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from accounts import views_audit
+
+urlpatterns = [
+    path("", views_audit.audit_log, name="audit"),
+    path("export.csv", views_audit.audit_csv, name="audit_csv"),
+]
