@@ -33,6 +33,7 @@ class UserAdmin(DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)
+        services.user_lock_for_change(user=obj)  # the services' lock order, before any write
         stored = User.objects.get(pk=obj.pk)
         active, first_name, last_name = obj.is_active, obj.first_name, obj.last_name
         # Save what no region holds (staff flags, password) as the admin would, then hand

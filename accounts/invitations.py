@@ -442,6 +442,8 @@ def invitation_accept(
     one, a new identity is created with `password` (validated) and a verified email, unless
     an identity with that email exists (InvitationSignInRequired: they sign in first)."""
     found = invitation_for_token(token=token)
+    if user is not None:  # the person before the account (accounts.services' lock order)
+        User.objects.select_for_update().filter(pk=user.pk).first()
     account = _lock_account(found.account_id)
     invitation = (
         Invitation.objects.select_for_update(of=("self",))

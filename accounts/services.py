@@ -1,11 +1,13 @@
 """Every write to identities, accounts and memberships goes through these functions.
 
-Lock order: every service that records what an account's regions must hold locks the Account
-row first (then the user, then memberships). Services that change the account's regions
+Lock order, everywhere: the person's User row first (when the change is about a person), then
+Account rows (in id order), then memberships. Every service that records what an account's
+regions must hold locks the Account row; services that change the account's regions
 (account_region_add/remove, account_close) take the same lock, so a member change never reads
-the regions before a concurrent region change commits and then writes stale rows: a member
-added, suspended or removed while a region is being added or removed lands in exactly the
-regions the account uses when both have committed."""
+the regions before a concurrent region change commits and then writes stale rows. Services
+about a person (user_*, membership_add, member_rename) lock the User row first, so the set of
+accounts they lock cannot grow under them (membership_add waits on that row), and Django admin,
+which saves the User row before calling a service, follows the same order."""
 
 import uuid
 from dataclasses import dataclass
@@ -49,10 +51,20 @@ def user_create(
 
 
 def _lock_accounts_of(user: User) -> User | None:
-    """Lock the accounts the person belongs to (in id order), then the person (None if gone)."""
+    """Lock the person (None if gone), then every account they belong to, in id order. While
+    the person is locked no membership of theirs can be added (membership_add locks them too)."""
+    locked = User.objects.select_for_update().filter(pk=user.pk).first()
+    if locked is None:
+        return None
     account_ids = Membership.objects.filter(user_id=user.pk).values_list("account_id", flat=True)
     list(Account.objects.select_for_update().filter(pk__in=list(account_ids)).order_by("pk"))
-    return User.objects.select_for_update().filter(pk=user.pk).first()
+    return locked
+
+
+def user_lock_for_change(*, user: User) -> User | None:
+    """For callers that write the User row themselves before a service (Django admin): take
+    the locks in the services' order first."""
+    return _lock_accounts_of(user)
 
 
 def _lock_account(account_id: int) -> Account:
@@ -149,11 +161,12 @@ def membership_add(
 ) -> Membership:
     """`regions`: None for every region the account uses (also those added later), else the
     subset of the account's regions the member is provisioned in."""
+    # The person first (see the lock order): the representation is rendered from them, and a
+    # concurrent change of theirs must see this membership or be seen by it.
+    user = User.objects.select_for_update().get(pk=user.pk)
     account = _lock_account(account.pk)
     if account.is_closed:
         raise ValidationError(f"{account.name} is closed.", code="closed")
-    # The representation is rendered from the person: wait for a concurrent change of theirs.
-    user = User.objects.select_for_update().get(pk=user.pk)
     _refuse_while_removing(account=account, user=user)
     if status not in SETTABLE_STATUSES:
         raise ValidationError({"status": "Choose active or suspended."})
@@ -214,6 +227,7 @@ def member_rename(
     *, actor: Membership, membership: Membership, first_name: str, last_name: str
 ) -> Membership:
     _require_admin_over(actor, membership)
+    User.objects.select_for_update().filter(pk=membership.user_id).first()  # the person first
     membership = _lock_changeable(membership)
     user = membership.user
     others = Membership.objects.filter(user=user).exclude(account_id=membership.account_id)

@@ -7,6 +7,7 @@ callers never see an httpx exception. One keep-alive httpx client per machine UR
 
 import json
 import logging
+import math
 import ssl
 import threading
 import time
@@ -75,9 +76,15 @@ def m2m_token(*, audience: str, scope: str = "scim", fresh: bool = False) -> str
             status=response.status_code,
             retry_after=_retry_after(response.headers.get("Retry-After")),
         )
-    body = response.json()
-    _tokens[key] = (body["access_token"], time.time() + int(body.get("expires_in", 300)))
-    return body["access_token"]
+    try:
+        body = response.json()
+        token, expires_in = str(body["access_token"]), int(body.get("expires_in", 300))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise RegionError(
+            f"Atrium's token endpoint answered 200 without a token: {response.text[:200]}"
+        ) from exc
+    _tokens[key] = (token, time.time() + expires_in)
+    return token
 
 
 def _m2m_credentials() -> tuple[str, str]:
@@ -163,14 +170,17 @@ def _scim(machine_url: str, method: str, path: str, *, json_body: dict | None = 
 
 
 def _raise_for(response: httpx.Response, what: str) -> None:
-    if response.status_code < 400:
+    # Only a 2xx is an answer: a redirect (a load balancer's maintenance page) confirms nothing.
+    if 200 <= response.status_code < 300:
         return
     try:
         detail = response.json().get("detail") or response.text
     except ValueError:
         detail = response.text
     retry_after = _retry_after(response.headers.get("Retry-After"))
-    retryable = response.status_code >= 500 or response.status_code in (401, 408, 429)
+    retryable = (
+        response.status_code >= 500 or response.status_code in (401, 408, 429) or response.status_code < 400
+    )
     raise RegionError(
         f"{what}: HTTP {response.status_code} {str(detail)[:300]}",
         status=response.status_code,
@@ -179,13 +189,22 @@ def _raise_for(response: httpx.Response, what: str) -> None:
     )
 
 
+# A region (or a proxy in front of it) cannot mute a row for longer than this.
+RETRY_AFTER_MAX_S = 3600.0
+
+
 def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds), bounded to [0, RETRY_AFTER_MAX_S];
+    None when absent or not a finite number."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), RETRY_AFTER_MAX_S)
 
 
 # --- SCIM resources (Users, Groups) -------------------------------------------------------------

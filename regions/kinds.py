@@ -23,9 +23,10 @@ class DependencyPending(client.RegionError):
 
 
 class DependencyFailed(client.RegionError):
-    """What the row references cannot reach the region (refused there for good, or not meant
-    for it): a retryable failure that counts attempts, so the row ends `failed` where an
-    operator sees it instead of waiting unseen; it is woken when the dependency syncs."""
+    """What the row references cannot reach the region (refused there for good, or being
+    removed there): a retryable failure that counts attempts, so the row ends `failed` where an
+    operator sees it instead of waiting unseen; it is woken when that dependency syncs. (A
+    reference with no row yet is DependencyPending: renderers name only objects they provision.)"""
 
     def __init__(self, detail: str):
         super().__init__(detail, retryable=True)
@@ -51,6 +52,11 @@ class LedgerKind:
     def delete(self, record: ProvisioningRecord) -> None:
         """Make the region not hold the object; one already gone counts as deleted."""
         raise NotImplementedError
+
+    def references(self, desired: dict | None, kind: str, object_key: str) -> bool:
+        """Whether this representation refers to that object (one of `depends_on`): a row
+        waiting for it is woken when it syncs."""
+        return False
 
 
 class UserKind(LedgerKind):
@@ -90,6 +96,12 @@ class GroupKind(LedgerKind):
 
     name = Kind.GROUP
     depends_on = (Kind.USER,)
+
+    def references(self, desired: dict | None, kind: str, object_key: str) -> bool:
+        members = (desired or {}).get("members") or []
+        return kind == Kind.USER and any(
+            isinstance(member, dict) and member.get("externalId") == object_key for member in members
+        )
 
     def send(self, record: ProvisioningRecord) -> Delivery:
         desired = record.desired

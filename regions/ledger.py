@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -41,6 +41,9 @@ REDISPATCH_AFTER = timedelta(seconds=30)
 # A row waiting for its dependencies is looked at again after this (sooner when they sync).
 DEPENDENCY_RECHECK = timedelta(seconds=5)
 MAX_CHAINED_PUSHES = 5
+# Answers that speak for the whole region (overloaded, rate-limited): their Retry-After holds
+# for every row of that region, not only the one that got it.
+REGION_WIDE_STATUSES = frozenset({429, 503})
 
 
 @transaction.atomic
@@ -70,7 +73,10 @@ def ledger_desire(
             record.desired_version += 1
         record.desired = desired
         if _region_asked_for_quiet(record, now):
+            # A new version: attempts counted afresh, but not before the time the region asked.
             record.state = State.RETRYING
+            record.attempts = 0
+            record.failing_since = None
             record.next_attempt_at = record.retry_not_before
         elif record.state != State.RETRYING:
             record.state = State.PENDING
@@ -169,6 +175,14 @@ def _lease(record_id: int, dispatch: str | None) -> tuple[ProvisioningRecord, uu
         )
         if record is None:
             return None
+        quiet_until = record.region.retry_not_before
+        if quiet_until is not None and quiet_until > now:
+            # The region asked every caller to wait (429/503 Retry-After): this row waits too.
+            ProvisioningRecord.objects.filter(pk=record.pk).update(
+                state=State.RETRYING, next_attempt_at=quiet_until, dispatch_token=None,
+                last_error=record.last_error or f"{record.region.name} asked to wait (Retry-After)",
+            )  # fmt: skip
+            return None
         record.lease_token = uuid.uuid4()
         record.lease_until = now + timedelta(seconds=settings.ATRIUM_PUSH_LEASE_SECONDS)
         record.dispatch_token = None
@@ -239,6 +253,8 @@ def _record_failure(
     if error.retry_after is not None:
         delay = max(delay, error.retry_after)
         not_before = now + timedelta(seconds=error.retry_after)
+        if error.status in REGION_WIDE_STATUSES:
+            Region.objects.filter(pk=record.region_id).update(retry_not_before=not_before)
     next_attempt = now + timedelta(seconds=delay)
     newer_version = Q(desired_version__gt=record.sent_version)
     if error.retryable:
@@ -291,16 +307,32 @@ def _wake_dependents(record: ProvisioningRecord) -> None:
     if not dependent_kinds:
         return
     now = timezone.now()
-    waiting = ProvisioningRecord.objects.filter(
+    candidates = ProvisioningRecord.objects.filter(
         kind__in=dependent_kinds, tenant=record.tenant, region_id=record.region_id, awaiting_dependency=True
     ).exclude(state=State.SYNCED)
-    waiting.filter(state=State.FAILED).update(
-        state=State.PENDING, attempts=0, failing_since=None, next_attempt_at=now + PENDING_GRACE
-    )
-    waiting.filter(state=State.RETRYING).filter(
-        Q(retry_not_before__isnull=True) | Q(retry_not_before__lte=now)
-    ).update(next_attempt_at=now)
-    _enqueue(list(waiting.values_list("pk", flat=True)))
+    # Only rows that reference this object: a group failed for another member stays failed.
+    ids = [
+        pk
+        for pk, kind, desired in candidates.values_list("pk", "kind", "desired")
+        if kinds.KINDS[kind].references(desired, record.kind, record.object_key)
+    ]
+    if not ids:
+        return
+    try:
+        with transaction.atomic():
+            rows = ProvisioningRecord.objects.filter(pk__in=ids)
+            # In id order, like every multi-row lock here, so two wake-ups never deadlock.
+            list(rows.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True))
+            rows.filter(state=State.FAILED).update(
+                state=State.PENDING, attempts=0, failing_since=None, next_attempt_at=now + PENDING_GRACE
+            )
+            rows.filter(state=State.RETRYING).filter(
+                Q(retry_not_before__isnull=True) | Q(retry_not_before__lte=now)
+            ).update(next_attempt_at=now)
+    except DatabaseError:  # a wake-up is an optimisation: the rows' own recheck still comes
+        log.warning("Could not wake rows depending on record %s", record.pk, exc_info=True)
+        return
+    _enqueue(ids)
 
 
 def backoff_seconds(attempts: int) -> float:

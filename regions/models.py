@@ -15,6 +15,8 @@ class Region(models.Model):
     people_url = models.URLField()
     # Machine URL: SCIM and tenant API, always mutual TLS; also the `aud` of M2M tokens.
     machine_url = models.URLField()
+    # The region answered 429/503 with Retry-After: no push to it starts before this time.
+    retry_not_before = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]

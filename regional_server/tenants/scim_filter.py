@@ -201,9 +201,13 @@ class _Parser:
         kind, text = self.take()
         if kind == "string":
             try:
-                return json.loads(text)
+                value = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ScimFilterError(f"Invalid string {text}") from exc
+            # JSON escapes can spell what no database holds ("\\ud800", "\\u0000").
+            if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value):
+                raise ScimFilterError("Filter strings must be valid Unicode without NUL characters")
+            return value
         if kind == "number":
             return Decimal(text)
         if kind == "word" and text.lower() in {"true", "false", "null"}:
@@ -318,10 +322,14 @@ def _compare_q(expr: Compare, fields: dict[str, Field]) -> Q:
 
 def _parse_moment(value: str) -> dt.datetime | None:
     # parse_datetime answers None for what is not shaped like a date-time, but raises for a
-    # well-shaped impossible one ("2020-13-45T99:99:99Z").
+    # well-shaped impossible one ("2020-13-45T99:99:99Z"); a moment at the edge of the
+    # calendar overflows once it is moved to UTC ("9999-12-31T23:59:59-12:00").
     try:
-        return parse_datetime(value)
-    except ValueError:
+        moment = parse_datetime(value)
+        if moment is not None and moment.tzinfo is not None:
+            moment.astimezone(dt.UTC)
+        return moment
+    except (ValueError, OverflowError):
         return None
 
 
