@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import groups, permissions, selectors, services
@@ -407,4 +408,8 @@ def sync_retry(request, slug: str, record_id: int):
         raise PermissionDenied("Your role does not allow retrying (sync.retry).")
     ledger_retry(record=record)
     messages.success(request, "Retry queued.")
+    # Back to the page the button was on, if it is one of this account's pages (never elsewhere).
+    next_path = request.POST.get("next", "")
+    if next_path.startswith(f"/a/{slug}/") and url_has_allowed_host_and_scheme(next_path, allowed_hosts=None):
+        return redirect(next_path)
     return redirect(_members_url(slug, _back(request)))

@@ -91,9 +91,18 @@ def test_the_retry_button_posts_to_the_ledgers_retry(client, acme, ops, region_e
     signed_in_as(client, acme, "owner")
     body = client.get(f"/a/acme/groups/{ops.pk}/").content.decode()
     assert f'action="/a/acme/sync/{record.pk}/retry/"' in body
-    assert client.post(f"/a/acme/sync/{record.pk}/retry/").status_code == 302
+    back = client.post(f"/a/acme/sync/{record.pk}/retry/", {"next": f"/a/acme/groups/{ops.pk}/"})
+    assert back.status_code == 302 and back["Location"] == f"/a/acme/groups/{ops.pk}/"
     record.refresh_from_db()
     assert (record.state, record.attempts) == ("pending", 0)
+
+
+@pytest.mark.parametrize("next_path", ["https://evil.test/", "//evil.test/a/acme/", "/a/globex/members/"])
+def test_the_retry_never_redirects_off_the_accounts_pages(client, acme, ops, region_eu, next_path):
+    record = ProvisioningRecord.objects.get(kind="group", object_key=str(ops.public_id))
+    signed_in_as(client, acme, "owner")
+    response = client.post(f"/a/acme/sync/{record.pk}/retry/", {"next": next_path})
+    assert response["Location"] == "/a/acme/members/"
 
 
 def test_the_sync_section_polls_while_pending_and_its_partial_is_alone(client, acme, ops, region_eu):
@@ -157,7 +166,7 @@ def test_the_groups_list_costs_a_fixed_number_of_queries(
     _populate(acme, owner, groups, members_each)
     client.force_login(owner.user)
     # session, user, membership, page count, groups with counts, regions, ledger rows
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):  # incl. the account switcher
         body = client.get("/a/acme/groups/").content.decode()
     assert body.count("data-group=") == groups
     assert body.count(f'data-member-count="{members_each}"') == groups
@@ -172,7 +181,7 @@ def test_the_group_page_costs_a_fixed_number_of_queries(
     group_members_add(group=group, actor=owner, memberships=people)
     client.force_login(owner.user)
     # session, user, membership, group, regions, ledger rows, member count, members, candidates
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):  # incl. the account switcher
         body = client.get(f"/a/acme/groups/{group.pk}/").content.decode()
     assert body.count("data-member=") == members
 

@@ -124,11 +124,11 @@ def test_the_list_query_count_is_constant(
     client.force_login(alice)
     for i in range(3):
         invite(acme, owner, f"p{i}@example.com", regions=[eu], groups=[operators])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert client.get(URL).status_code == 200
     for i in range(3, 40):
         invite(acme, owner, f"p{i}@example.com", regions=[eu], groups=[operators])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         body = client.get(URL).content.decode()
     assert body.count("data-invitation=") == 40
 

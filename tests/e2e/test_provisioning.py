@@ -8,6 +8,8 @@ import pytest
 from django.db.models import F
 
 from accounts.models import Membership
+from accounts.services import membership_add
+from conftest import make_user
 from regions import client as region_client
 from regions.models import ProvisioningRecord
 from tests.e2e.conftest import account_uses, csrf_token_in, wait_for
@@ -46,12 +48,25 @@ def test_a_member_added_once_appears_changes_is_suspended_and_removed_in_both_re
     # given Acme uses US and EU
     account_uses(acme, [regions["us"], regions["eu"]])
     client.force_login(alice)
-    # when alice adds an employee on the members page
+    # when alice invites an employee
     response = client.post(
-        "/a/acme/members/add/",
-        {"email": "erin@acme.test", "first_name": "Erin", "last_name": "Evans", "role": "member"},
-    )
+        "/a/acme/invitations/new/",
+        {"email": "erin@acme.test", "first_name": "Erin", "last_name": "Evans", "role": "member",
+         "region_access": "all"},
+    )  # fmt: skip
     assert response.status_code == 302
+    # and erin accepts from the mail (the live server commits, so the mail went out): she sets a
+    # password and is signed in at Atrium
+    link = re.search(r"http://\S+/invite/\S+", mailoutbox[-1].body).group(0)
+    browser = httpx.Client(follow_redirects=True, timeout=30)
+    form = browser.get(link)
+    accepted = browser.post(
+        str(form.url),
+        data={"csrfmiddlewaretoken": csrf_token_in(form.text), "first_name": "Erin", "last_name": "Evans",
+              "password": "erin-new-pass-2026", "password_again": "erin-new-pass-2026"},
+        headers={"Referer": str(form.url)},
+    )  # fmt: skip
+    assert accepted.url.path == "/a/acme/", accepted.text[:500]
     erin = Membership.objects.get(account=acme, user__email="erin@acme.test").user
     # then both regions hold her, checked over HTTPS with the worker's credentials
     wait_synced(erin)
@@ -60,25 +75,10 @@ def test_a_member_added_once_appears_changes_is_suspended_and_removed_in_both_re
         assert found is not None and found.user_name == "erin@acme.test" and found.active
         assert found.resource["name"]["givenName"] == "Erin"
 
-    # and erin sets her password from the mail and opens EU
-    link = re.search(r"http://\S+/accounts/password/reset/key/\S+", mailoutbox[-1].body).group(0)
-    browser = httpx.Client(follow_redirects=True, timeout=30)
-    form = browser.get(link)
-    browser.post(
-        str(form.url),
-        data={"csrfmiddlewaretoken": csrf_token_in(form.text), "password1": "erin-new-pass-2026",
-              "password2": "erin-new-pass-2026"},
-        headers={"Referer": str(form.url)},
-    )  # fmt: skip
+    # and she opens EU with her Atrium session: no second password
     eu = region_processes["eu"]
-    login = browser.get(eu.people_url + "/")
-    login = browser.post(
-        str(login.url),
-        data={"csrfmiddlewaretoken": csrf_token_in(login.text), "login": "erin@acme.test",
-              "password": "erin-new-pass-2026"},
-        headers={"Referer": str(login.url)},
-    )  # fmt: skip
-    assert 'data-testid="region-user-email">erin@acme.test<' in login.text
+    home = browser.get(eu.people_url + "/")
+    assert 'data-testid="region-user-email">erin@acme.test<' in home.text
 
     # when she is renamed
     membership = Membership.objects.get(account=acme, user=erin)
@@ -115,10 +115,8 @@ def test_a_region_that_is_down_shows_retrying_then_converges_through_the_sweeper
     eu.stop("machine")
     try:
         client.force_login(alice)
-        client.post(
-            "/a/acme/members/add/", {"email": "frank@acme.test", "first_name": "Frank", "role": "member"}
-        )
-        frank = Membership.objects.get(user__email="frank@acme.test").user
+        frank = make_user("frank@acme.test", "Frank")
+        membership_add(account=acme, user=frank)
         # then US gets him and EU is retrying with the error visible on the page
         record = wait_for(
             lambda: ProvisioningRecord.objects.filter(
