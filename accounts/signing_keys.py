@@ -14,6 +14,14 @@ allauth has no adapter hook around that call (its callers reach it as a module a
 import copy
 import functools
 
+# Imported here, at start-up, on purpose: allauth reaches cryptography and PyJWT through lazy
+# module proxies (allauth.core.internal.deferred) that import on first attribute access. Two
+# gunicorn threads signing their first tokens at once then race inside that import and one gets
+# "cannot access submodule 'serialization' ... (most likely due to a circular import)": a 500
+# from the token endpoint, seen in `make demo`.
+import cryptography.hazmat.primitives.asymmetric.rsa  # noqa: F401
+import cryptography.hazmat.primitives.serialization  # noqa: F401
+import jwt  # noqa: F401
 from allauth.core.internal import jwkkit
 
 _CACHED_KEYS = 8  # current, next and retiring keys of a rotation, with room to spare

@@ -214,8 +214,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         CELERY_BROKER_FOLDER / "queue",
         CELERY_BROKER_FOLDER / "processed",
         CELERY_BROKER_FOLDER / "control",
+        CELERY_BROKER_FOLDER / "staging",
     ]
+    # kombu's filesystem transport with atomic writes (portal/broker.py): a worker polling the
+    # queue folder never reads a message half written.
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "staging_folder": str(CELERY_BROKER_FOLDERS[3]),
         "data_folder_in": str(CELERY_BROKER_FOLDERS[0]),
         "data_folder_out": str(CELERY_BROKER_FOLDERS[0]),
         "processed_folder": str(CELERY_BROKER_FOLDERS[1]),
