@@ -79,6 +79,18 @@ def acme(alice, bob):
 
 
 @pytest.fixture
+def owner(acme, alice):
+    """Alice's membership of Acme (the owner)."""
+    return Membership.objects.get(account=acme, user=alice)
+
+
+@pytest.fixture
+def bob_m(acme, bob):
+    """Bob's membership of Acme (a member)."""
+    return Membership.objects.get(account=acme, user=bob)
+
+
+@pytest.fixture
 def globex(carol):
     return account_create(name="Globex", slug="globex", owner=carol)
 

@@ -41,18 +41,20 @@ class UserAdmin(DjangoUserAdmin):
         obj.is_active, obj.first_name, obj.last_name = stored.is_active, stored.first_name, stored.last_name
         super().save_model(request, obj, form, change)
         if (first_name, last_name) != (stored.first_name, stored.last_name):
-            services.user_rename(user=obj, first_name=first_name, last_name=last_name)
+            services.user_rename(
+                user=obj, first_name=first_name, last_name=last_name, audit_actor=request.user
+            )
         if active != stored.is_active:
-            services.user_set_active(user=obj, active=active)
+            services.user_set_active(user=obj, active=active, audit_actor=request.user)
         obj.is_active, obj.first_name, obj.last_name = active, first_name, last_name
         return None
 
     def delete_model(self, request, obj):
-        services.user_delete(user=obj)
+        services.user_delete(user=obj, audit_actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for user in queryset:
-            services.user_delete(user=user)
+            services.user_delete(user=user, audit_actor=request.user)
 
 
 class MembershipInlineForm(forms.ModelForm):
@@ -131,13 +133,19 @@ class AccountAdmin(admin.ModelAdmin):
         # nothing; the services do the writes and record them in the ledger.
         formset.save(commit=False)
         for membership in formset.deleted_objects:
-            services.membership_remove(membership=membership)
+            services.membership_remove(membership=membership, audit_actor=request.user)
         for membership, _changed in formset.changed_objects:
-            services.membership_update(membership=membership, role=membership.role, status=membership.status)
+            services.membership_update(
+                membership=membership,
+                role=membership.role,
+                status=membership.status,
+                audit_actor=request.user,
+            )
         for membership in formset.new_objects:
             added = services.membership_add(
-                account=form.instance, user=membership.user, role=membership.role, status=membership.status
-            )
+                account=form.instance, user=membership.user, role=membership.role, status=membership.status,
+                audit_actor=request.user,
+            )  # fmt: skip
             membership.pk = added.pk
         return None
 
@@ -146,12 +154,12 @@ class AccountAdmin(admin.ModelAdmin):
         return [f"{account} (closed: members removed from every region)" for account in objs], {}, set(), []
 
     def delete_model(self, request, obj):
-        services.account_close(account=obj)
+        services.account_close(account=obj, audit_actor=request.user)
         messages.info(request, f"{obj} is closed; its members are being removed from every region.")
 
     def delete_queryset(self, request, queryset):
         for account in queryset:
-            services.account_close(account=account)
+            services.account_close(account=account, audit_actor=request.user)
         messages.info(
             request, "Closed accounts keep their slug; their members are being removed from every region."
         )
@@ -185,18 +193,20 @@ class AccountRegionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        saved = services.account_region_add(account=obj.account, region=obj.region)
+        saved = services.account_region_add(account=obj.account, region=obj.region, audit_actor=request.user)
         obj.pk = saved.pk
 
     def delete_model(self, request, obj):
-        removed = services.account_region_remove(account_region=obj)
+        removed = services.account_region_remove(account_region=obj, audit_actor=request.user)
         messages.info(
             request,
             f"Removing {removed} members from {obj.region}; its members page shows it until confirmed.",
         )
 
     def delete_queryset(self, request, queryset):
-        removed = sum(services.account_region_remove(account_region=link) for link in queryset)
+        removed = sum(
+            services.account_region_remove(account_region=link, audit_actor=request.user) for link in queryset
+        )
         messages.info(
             request, f"Removing {removed} memberships from their regions until each region confirms."
         )

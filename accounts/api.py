@@ -14,6 +14,7 @@ from allauth.idp.oidc.contrib.rest_framework.authentication import TokenAuthenti
 from allauth.idp.oidc.models import Token
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -221,6 +222,14 @@ class MemberAPI(AccountAPIView):
         data = change.validated_data
         if not data:
             raise ApiValidationError({"detail": "Nothing to change."})
+        # All of it or nothing: a refused part (a bad region, an owner role) undoes the rest.
+        with transaction.atomic():
+            target = self._apply(actor, target, data)
+        target = Membership.objects.select_related("user").prefetch_related("regions").get(pk=target.pk)
+        return Response(MemberSerializer(target).data)
+
+    @staticmethod
+    def _apply(actor: Membership, target: Membership, data: dict) -> Membership:
         if "first_name" in data or "last_name" in data:
             target = services.member_rename(
                 actor=actor, membership=target,
@@ -237,8 +246,7 @@ class MemberAPI(AccountAPIView):
         if "status" in data:
             action = services.member_suspend if data["status"] == "suspended" else services.member_reactivate
             target = action(actor=actor, membership=target)
-        target = Membership.objects.select_related("user").prefetch_related("regions").get(pk=target.pk)
-        return Response(MemberSerializer(target).data)
+        return target
 
     @extend_schema(operation_id="member_remove", responses={202: dict, 204: None})
     def delete(self, request, slug: str, member_id: int):

@@ -124,6 +124,17 @@ def _raise_if_unusable(invitation: Invitation) -> None:
         raise InvitationUnusable(Reason.USED, invitation)
     if invitation.is_expired:
         raise InvitationUnusable(Reason.EXPIRED, invitation)
+    if invitation.role == Membership.Role.OWNER and not _inviter_still_owner(invitation):
+        # An owner invitation carries its inviter's ownership: once they are no longer an
+        # active owner (demoted, suspended, gone), it could only restore what was taken away.
+        raise InvitationUnusable(Reason.REVOKED, invitation)
+
+
+def _inviter_still_owner(invitation: Invitation) -> bool:
+    return Membership.objects.filter(
+        account_id=invitation.account_id, user_id=invitation.invited_by_id, role=Membership.Role.OWNER,
+        status=Membership.Status.ACTIVE, user__is_active=True,
+    ).exists()  # fmt: skip
 
 
 def identity_exists(*, email: str) -> bool:

@@ -76,12 +76,17 @@ def read_text(file) -> str:
     if len(data) > MAX_BYTES:
         raise _fail(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it.")
     try:
-        return data.decode("utf-8-sig")  # Excel's “CSV UTF-8” starts with a byte order mark
+        text = data.decode("utf-8-sig")  # Excel's “CSV UTF-8” starts with a byte order mark
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise _fail(
             f"The file is not UTF-8 text (first bad byte on line {line}); save it as “CSV UTF-8”."
         ) from exc
+    if "\x00" in text:  # no database column holds a NUL character
+        lines = sorted({text[:i].count("\n") + 1 for i, char in enumerate(text) if char == "\x00"})
+        problem = ("The line holds a NUL character; save the file as plain CSV text.",)
+        raise InvitationImportError([RowError(line, "", problem) for line in lines])
+    return text
 
 
 def parse(text: str) -> Parsed:

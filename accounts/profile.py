@@ -239,10 +239,13 @@ def profile_data_export(*, user: User) -> dict:
                 "account_slug": e.account.slug if e.account else None,
                 "action": e.action,
                 "target_type": e.target_type,
-                "target_id": e.target_id,
-                "target": e.target_label,
-                "before": e.before,
-                "after": e.after,
+                # What they did to someone else is that person's data, not theirs: only the
+                # kind of change is exported, the target and its values only when it is them.
+                **(
+                    {"target_id": e.target_id, "target": e.target_label, "before": e.before, "after": e.after}
+                    if e.target_id == str(user.public_id)
+                    else {}
+                ),
                 "ip": e.ip,
                 "user_agent": e.user_agent,
             }

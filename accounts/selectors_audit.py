@@ -40,7 +40,7 @@ def audit_events_of_account(*, account: Account, filters: AuditFilters) -> Query
         )
     if filters.date_from:
         events = events.filter(created_at__gte=_start_of(filters.date_from))
-    if filters.date_to:
+    if filters.date_to and filters.date_to < date.max:  # the calendar's last day has no next day
         events = events.filter(created_at__lt=_start_of(filters.date_to + timedelta(days=1)))
     return events.order_by("-created_at", "-id")
 

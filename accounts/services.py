@@ -71,8 +71,19 @@ def _lock_account(account_id: int) -> Account:
     return Account.objects.select_for_update().get(pk=account_id)
 
 
+def _audit_identity(user: User, action: str, actor: User | None, *, before=None, after=None) -> None:
+    """An operator changed an identity: each open account of the person logs it (their admins
+    see why a member changed); one row without an account if they belong to none."""
+    accounts = list(Account.objects.filter(memberships__user=user, closed_at__isnull=True).distinct())
+    for account in accounts or [None]:
+        audit_record(
+            action=action, account=account, actor=actor, target_type="member", target_id=user.public_id,
+            target_label=user.email, before=before, after=after,
+        )  # fmt: skip
+
+
 @transaction.atomic
-def user_set_active(*, user: User, active: bool) -> User:
+def user_set_active(*, user: User, active: bool, audit_actor: User | None = None) -> User:
     """Deactivate (or re-activate) an identity: every region of every account of theirs sets
     `active` accordingly, which ends their sessions there."""
     user = _lock_accounts_of(user) or User.objects.get(pk=user.pk)  # gone: DoesNotExist
@@ -80,26 +91,35 @@ def user_set_active(*, user: User, active: bool) -> User:
         user.is_active = active
         user.save(update_fields=["is_active"])
         user_desire_everywhere(user)
+        action = "identity.reactivate" if active else "identity.deactivate"
+        _audit_identity(user, action, audit_actor, before={"active": not active}, after={"active": active})
     return user
 
 
 @transaction.atomic
-def user_rename(*, user: User, first_name: str, last_name: str) -> User:
-    """An operator renames an identity; the name is part of what every region holds."""
+def user_rename(*, user: User, first_name: str, last_name: str, audit_actor: User | None = None) -> User:
+    """An operator renames an identity; the name is part of what every region holds.
+    `audit_actor`: the operator, when the caller does not log the change itself."""
     user = _lock_accounts_of(user) or User.objects.get(pk=user.pk)  # gone: DoesNotExist
+    before = {"first_name": user.first_name, "last_name": user.last_name}
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.save(update_fields=["first_name", "last_name"])
     user_desire_everywhere(user)
+    after = {"first_name": user.first_name, "last_name": user.last_name}
+    if audit_actor is not None and before != after:
+        _audit_identity(user, "identity.rename", audit_actor, before=before, after=after)
     return user
 
 
 @transaction.atomic
-def user_delete(*, user: User) -> None:
+def user_delete(*, user: User, audit_actor: User | None = None) -> None:
     """Deprovision the person from every region of every account first, then delete the
     identity. Ledger rows hold no foreign key, so the deletions are still delivered."""
     user = _lock_accounts_of(user)
     if user is None:
         return
+    if audit_actor is not None:  # an operator (the person's own deletion is logged by profile)
+        _audit_identity(user, "identity.delete", audit_actor, before={"email": user.email})
     user_desire_everywhere(user, removed=True)
     groups = list(Group.objects.filter(links__membership__user=user).select_related("account").distinct())
     user.delete()
@@ -127,7 +147,7 @@ def account_rename(*, account: Account, name: str) -> Account:
 
 
 @transaction.atomic
-def account_close(*, account: Account) -> Account:
+def account_close(*, account: Account, audit_actor: User | None = None) -> Account:
     """Close an account: every member is removed from every region it uses, it stops using
     them, and the row stays (with `closed_at`) so its slug is never given to another account.
     Memberships stay as `removing` until each region confirms, like any removal."""
@@ -143,9 +163,19 @@ def account_close(*, account: Account) -> Account:
     for membership in memberships:
         membership.account = account
         _membership_mark_removing(membership, regions)
+    # Its groups go from every region too, after the removals above re-rendered them (the
+    # ledger rows outlive the account-region links dropped below).
+    for group in Group.objects.filter(account=account).select_related("account"):
+        group_desire_everywhere(group, removed=True)
     AccountRegion.objects.filter(account=account).delete()
     for membership in memberships:
         _membership_delete_if_confirmed(membership)
+    if audit_actor is not None:  # an operator (the owner's close is logged by account_settings)
+        audit_record(
+            action="account.close", account=account, actor=audit_actor, target_type="account",
+            target_id=account.pk, target_label=account.slug, before={"closed_at": None},
+            after={"closed_at": account.closed_at.isoformat(), "members_deprovisioned": len(memberships)},
+        )  # fmt: skip
     return account
 
 
@@ -344,8 +374,10 @@ def ownership_transfer(*, actor: Membership, to: Membership) -> None:
     if to.pk == actor.pk:
         raise ValidationError("You are already an owner.")
     target = _lock_changeable(to)
-    if not target.is_active:
-        raise ValidationError(f"{target.user.email} is suspended; reactivate them before making them owner.")
+    if not target.is_active or not target.user.is_active:
+        raise ValidationError(
+            f"{target.user.email} cannot sign in now; only an active member can become owner."
+        )
     membership_update(membership=target, role=Membership.Role.OWNER, audit_actor=actor.user)
     me = Membership.objects.select_related("user", "account").get(pk=actor.pk)
     membership_update(membership=me, role=Membership.Role.ADMIN, audit_actor=actor.user)
@@ -505,7 +537,7 @@ def _membership_delete_if_confirmed(membership: Membership) -> int:
 
 
 @transaction.atomic
-def account_region_add(*, account: Account, region: Region) -> AccountRegion:
+def account_region_add(*, account: Account, region: Region, audit_actor: User | None = None) -> AccountRegion:
     """The account starts using a region: every member is back-filled there through the ledger."""
     account = _lock_account(account.pk)
     if account.is_closed:
@@ -517,11 +549,15 @@ def account_region_add(*, account: Account, region: Region) -> AccountRegion:
             member_desire_everywhere(membership, regions=[region])
         for group in Group.objects.filter(account=account).select_related("account"):
             group_desire_everywhere(group)  # sent there once its members are synced there
+        audit_record(
+            action="account.region_add", account=account, actor=audit_actor, target_type="region",
+            target_id=region.code, target_label=region.name, after={"region": region.code},
+        )  # fmt: skip
     return account_region
 
 
 @transaction.atomic
-def account_region_remove(*, account_region: AccountRegion) -> int:
+def account_region_remove(*, account_region: AccountRegion, audit_actor: User | None = None) -> int:
     """The account stops using a region: every member's deletion there is recorded first,
     then the link goes. The members page keeps showing that region's badges until the region
     confirmed each deletion. Returns how many deletions were recorded."""
@@ -538,6 +574,11 @@ def account_region_remove(*, account_region: AccountRegion) -> int:
             kind=ProvisioningRecord.Kind.GROUP, tenant=group.account.slug, object_key=str(group.public_id),
             regions=[locked.region], desired=None,
         )  # fmt: skip
+    audit_record(
+        action="account.region_remove", account=locked.account, actor=audit_actor, target_type="region",
+        target_id=locked.region.code, target_label=locked.region.name, before={"region": locked.region.code},
+        after={"members_deprovisioned": recorded},
+    )  # fmt: skip
     locked.delete()
     return recorded
 
@@ -579,13 +620,15 @@ def _refuse_last_owner(membership: Membership, what: str) -> None:
         return
     if membership.account.is_closed:
         return
+    # Another owner who can sign in: an identity deactivated by staff does not count.
     others = (
         Membership.objects.filter(
-            account_id=membership.account_id, role=Membership.Role.OWNER, status=Membership.Status.ACTIVE
+            account_id=membership.account_id, role=Membership.Role.OWNER, status=Membership.Status.ACTIVE,
+            user__is_active=True,
         )
         .exclude(pk=membership.pk)
         .exists()
-    )
+    )  # fmt: skip
     if not others:
         raise ValidationError(
             f"{membership.user.email} is the last owner of {membership.account.name} and cannot be {what}; "

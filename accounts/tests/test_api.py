@@ -32,11 +32,6 @@ def as_alice(api, alice, acme):
 
 
 @pytest.fixture
-def bob_m(acme, bob):
-    return Membership.objects.get(account=acme, user=bob)
-
-
-@pytest.fixture
 def eu(acme):
     region = make_region("eu", 8501, 9501)
     account_region_add(account=acme, region=region)

@@ -28,16 +28,6 @@ GROUP = ProvisioningRecord.Kind.GROUP
 
 
 @pytest.fixture
-def owner(acme, alice):
-    return Membership.objects.get(account=acme, user=alice)
-
-
-@pytest.fixture
-def bob_m(acme, bob):
-    return Membership.objects.get(account=acme, user=bob)
-
-
-@pytest.fixture
 def us_eu(acme):
     regions = {"us": make_region("us", 8101, 9101), "eu": make_region("eu", 8102, 9102)}
     for region in regions.values():

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def owner(acme, alice):
-    return Membership.objects.get(account=acme, user=alice)
-
-
-@pytest.fixture
 def regions(acme):
     eu, us = make_region("eu"), make_region("us", 8101, 9101)
     account_region_add(account=acme, region=eu)

@@ -36,11 +36,6 @@ Reason = InvitationUnusable.Reason
 
 
 @pytest.fixture
-def owner(acme, alice):
-    return Membership.objects.get(account=acme, user=alice)
-
-
-@pytest.fixture
 def admin(acme):
     return add_member(acme, "adam@acme.test", Membership.Role.ADMIN)
 

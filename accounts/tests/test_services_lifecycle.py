@@ -20,16 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def owner(alice, acme):
-    return Membership.objects.get(account=acme, user=alice)
-
-
-@pytest.fixture
-def bob_m(bob, acme):
-    return Membership.objects.get(account=acme, user=bob)
-
-
-@pytest.fixture
 def us_eu(acme):
     us, eu = make_region("us", 8401, 9401), make_region("eu", 8402, 9402)
     account_region_add(account=acme, region=us)

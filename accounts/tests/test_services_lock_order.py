@@ -4,6 +4,7 @@ account admin, and no membership slips in under an identity change."""
 
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from django.contrib import admin as django_admin
@@ -11,7 +12,7 @@ from django.db import connection, transaction
 
 from accounts.models import Membership, User
 from accounts.services import account_region_add, member_rename, membership_add, user_set_active
-from conftest import make_region
+from conftest import make_region, make_user
 from regions.models import ProvisioningRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,6 +40,7 @@ def test_staff_renaming_a_user_in_admin_while_an_account_admin_renames_them_does
     alice, bob, acme
 ):
     user_admin = django_admin.site._registry[User]
+    staff = make_user("staff@atrium.test")
     bob_m = Membership.objects.get(account=acme, user=bob)
     alice_m = Membership.objects.get(account=acme, user=alice)
     saved, go, errors = threading.Event(), threading.Event(), []
@@ -56,7 +58,7 @@ def test_staff_renaming_a_user_in_admin_while_an_account_admin_renames_them_does
         with transaction.atomic():
             obj = User.objects.get(pk=bob.pk)
             obj.first_name = "Robert"
-            user_admin.save_model(request=None, obj=obj, form=None, change=True)
+            user_admin.save_model(request=SimpleNamespace(user=staff), obj=obj, form=None, change=True)
 
     staff = _in_thread(staff_saves_user_form, errors, after_user_row_written)
     assert saved.wait(10)

@@ -15,16 +15,6 @@ MANAGERS = {"owner", "admin"}
 
 
 @pytest.fixture
-def owner(acme, alice):
-    return Membership.objects.get(account=acme, user=alice)
-
-
-@pytest.fixture
-def bob_m(acme, bob):
-    return Membership.objects.get(account=acme, user=bob)
-
-
-@pytest.fixture
 def ops(owner, bob_m):
     group = group_create(account=owner.account, actor=owner, name="Backup operators", description="Restores")
     group_members_add(group=group, actor=owner, memberships=[bob_m])

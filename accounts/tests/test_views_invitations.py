@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.groups import group_create
 from accounts.invitations import invitation_accept, invitation_for_token, invitation_revoke
-from accounts.models import AuditEvent, Invitation, Membership
+from accounts.models import AuditEvent, Invitation
 from accounts.services import account_region_add
 from accounts.tests.invitations_helpers import add_member, invite, link_path, token_of_path
 from conftest import PASSWORD, make_region
@@ -17,11 +17,6 @@ from conftest import PASSWORD, make_region
 pytestmark = pytest.mark.django_db
 
 URL = "/a/acme/invitations/"
-
-
-@pytest.fixture
-def owner(acme, alice):
-    return Membership.objects.get(account=acme, user=alice)
 
 
 @pytest.fixture

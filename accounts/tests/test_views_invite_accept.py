@@ -20,11 +20,6 @@ NEW_PASSWORD = "violet-harbour-lantern-77"
 
 
 @pytest.fixture
-def owner(acme, alice):
-    return Membership.objects.get(account=acme, user=alice)
-
-
-@pytest.fixture
 def eu(acme):
     region = make_region("eu")
     account_region_add(account=acme, region=region)
