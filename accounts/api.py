@@ -308,7 +308,8 @@ class GroupMembersSerializer(serializers.Serializer):
 
 
 def _groups_with_counts(account):
-    return Group.objects.filter(account=account).annotate(member_count=Count("links")).order_by("name")
+    counted = Count("links", filter=~Q(links__membership__status=Membership.Status.REMOVING))
+    return Group.objects.filter(account=account).annotate(member_count=counted).order_by("name")
 
 
 class GroupsAPI(AccountAPIView):
@@ -342,10 +343,15 @@ class GroupAPI(AccountAPIView):
 
     @extend_schema(operation_id="group_get", responses=GroupSerializer)
     def get(self, request, slug: str, group_id: int):
-        _, group = self._group(slug, group_id)
-        members = (
-            Membership.objects.filter(group_links__group=group).select_related("user").order_by("user__email")
+        membership, group = self._group(slug, group_id)
+        # As on the group page: members being removed are gone already, and only those who may
+        # see statuses see suspended ones.
+        members = Membership.objects.filter(group_links__group=group).exclude(
+            status=Membership.Status.REMOVING
         )
+        if not permissions.can(membership, "members.view_admin"):
+            members = members.filter(status=Membership.Status.ACTIVE)
+        members = members.select_related("user").order_by("user__email")
         body = GroupSerializer(group).data
         body["members"] = DirectoryEntrySerializer(members, many=True).data
         return Response(body)

@@ -250,3 +250,13 @@ def test_an_unknown_bearer_token_is_not_a_login(api, acme):
 
 def test_discovery_advertises_the_api_scope(client):
     assert "atrium:api" in client.get("/.well-known/openid-configuration").json()["scopes_supported"]
+
+
+def test_a_plain_member_sees_a_groups_active_members_only(api, acme, bob, bob_m, owner):
+    group = group_create(account=acme, actor=None, name="Ops")
+    dave = Membership.objects.create(account=acme, user=make_user("dave@acme.test"), status="suspended")
+    GroupMember.objects.create(group=group, membership=bob_m)
+    GroupMember.objects.create(group=group, membership=dave)
+    api.force_login(bob)
+    body = api.get(f"{API}/acme/groups/{group.pk}/").json()
+    assert [m["email"] for m in body["members"]] == ["bob@acme.test"]
