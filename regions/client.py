@@ -1,5 +1,5 @@
-"""The only code that talks to regional servers: SCIM (Users, Groups) over mutual TLS with
-Atrium's M2M JWTs.
+"""The only code that talks to regional servers: SCIM (Users, Groups) and the tenant API
+(entitlements) over mutual TLS with Atrium's M2M JWTs.
 
 Typed in and out; raises RegionError (with `retryable` and `retry_after`) for every failure so
 callers never see an httpx exception. One keep-alive httpx client per machine URL per process.
@@ -147,14 +147,31 @@ def http_clients_close() -> None:
 
 def _scim(machine_url: str, method: str, path: str, *, json_body: dict | None = None,
           params: dict | None = None) -> httpx.Response:  # fmt: skip
+    return _machine_request(
+        machine_url, method, path, scope="scim", media_type=SCIM_JSON, json_body=json_body, params=params
+    )
+
+
+def _machine_request(
+    machine_url: str,
+    method: str,
+    path: str,
+    *,
+    scope: str,
+    media_type: str,
+    json_body: dict | None = None,
+    params: dict | None = None,
+) -> httpx.Response:
+    """One call on a region's machine port with a token for `scope` (SCIM and the tenant API
+    are separate scopes: a region checks each path's own)."""
     for attempt in (1, 2):
         headers = {
-            "Authorization": f"Bearer {m2m_token(audience=machine_url, scope='scim', fresh=attempt == 2)}",
-            "Accept": SCIM_JSON,
+            "Authorization": f"Bearer {m2m_token(audience=machine_url, scope=scope, fresh=attempt == 2)}",
+            "Accept": media_type,
         }
         content = None
         if json_body is not None:
-            headers["Content-Type"] = SCIM_JSON
+            headers["Content-Type"] = media_type
             content = json.dumps(json_body)
         try:
             response = _http(machine_url).request(
@@ -365,3 +382,31 @@ def scim_group_delete(*, machine_url: str, tenant: str, external_id: str, remote
 
 def scim_groups_list(*, machine_url: str, tenant: str, page_size: int = 100) -> list[RemoteResource]:
     return _list(machine_url, tenant, GROUPS, page_size)
+
+
+# --- tenant API ---------------------------------------------------------------------------------
+TENANT_JSON = "application/json"
+
+
+def tenant_entitlements_put(*, machine_url: str, tenant: str, document: dict, version: int) -> int:
+    """Make the region enforce this entitlements document (version `version`) for the tenant.
+
+    Returns the version the region holds afterwards: higher than `version` when it already had
+    a newer one (it keeps that, so a late old push never wins)."""
+    response = _machine_request(
+        machine_url,
+        "PUT",
+        f"/tenant/v1/{tenant}/entitlements",
+        scope="tenant",
+        media_type=TENANT_JSON,
+        json_body={**document, "version": version},
+    )
+    _raise_for(response, "Tenant entitlements put")
+    try:
+        held = response.json()["version"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RegionError(f"Tenant entitlements put: 2xx without a version: {response.text[:200]}") from exc
+    if not isinstance(held, int) or isinstance(held, bool) or held < version:
+        # A region that claims to hold less than it was sent did not apply it.
+        raise RegionError(f"Tenant entitlements put: the region holds version {held!r}, sent {version}")
+    return held

@@ -163,6 +163,34 @@ class GroupKind(LedgerKind):
         return [synced[key] for key in keys if key in synced]
 
 
+class EntitlementsKind(LedgerKind):
+    """A tenant's entitlements in one region: one document per tenant
+    (`{"tenant": <slug>, "products": [{"code", "status", "ends_at"}, ...]}`), put whole to the
+    tenant API. The ledger's version is the document's version: the region keeps the highest it
+    was sent, so a late push of an older version cannot undo a newer one."""
+
+    name = Kind.ENTITLEMENTS
+
+    def send(self, record: ProvisioningRecord) -> Delivery:
+        client.tenant_entitlements_put(
+            machine_url=record.region.machine_url,
+            tenant=record.tenant,
+            document=record.desired,
+            version=record.sent_version,
+        )
+        return Delivery(remote_id=record.object_key)
+
+    def delete(self, record: ProvisioningRecord) -> None:
+        # The region keeps its tenant (users, data) when the document goes: it must simply
+        # enforce no product any more, and a versioned empty document says that idempotently.
+        client.tenant_entitlements_put(
+            machine_url=record.region.machine_url,
+            tenant=record.tenant,
+            document={"tenant": record.tenant, "products": []},
+            version=record.sent_version,
+        )
+
+
 KINDS: dict[str, LedgerKind] = {}
 
 
@@ -184,3 +212,4 @@ def kinds_depending_on(name: str) -> list[str]:
 
 register(UserKind())
 register(GroupKind())
+register(EntitlementsKind())

@@ -61,6 +61,7 @@ class ProvisioningRecord(models.Model):
         # Each kind has one handler registered in regions/kinds.py (how it is sent and deleted).
         USER = "user", "User"
         GROUP = "group", "Group"
+        ENTITLEMENTS = "entitlements", "Entitlements"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

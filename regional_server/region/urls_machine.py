@@ -1,9 +1,15 @@
-"""The machine listener (mutual TLS): SCIM per tenant. Tenant URL modules are set per request
-by tenants.scim.ScimTenantMiddleware; this root only answers what is not SCIM."""
+"""The machine listener (mutual TLS): SCIM per tenant and the tenant API. SCIM's URL module is
+set per request by tenants.scim.ScimTenantMiddleware; this root answers what is not SCIM."""
 
-from django.urls import path
-from tenants import views
+from django.urls import path, re_path
+from tenants import tenant_api, views
+from tenants.scim import SLUG
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    re_path(
+        rf"^tenant/v1/(?P<tenant>{SLUG})/entitlements$",
+        tenant_api.entitlements_put,
+        name="tenant_entitlements",
+    ),
 ]

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 SCIM_CONTENT_TYPE = "application/scim+json"
-REQUIRED_SCOPE_BY_PREFIX = {"/scim/": "scim"}
+# Every path under a prefix needs its scope, whatever view serves it (a view cannot forget).
+REQUIRED_SCOPE_BY_PREFIX = {"/scim/": "scim", "/tenant/": "tenant"}
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,17 @@ def scim_error(status: int, detail: str, scim_type: str | None = None) -> HttpRe
     body = {"schemas": [SCIM_ERROR_SCHEMA], "status": str(status), "detail": detail}
     if scim_type:
         body["scimType"] = scim_type
-    response = HttpResponse(json.dumps(body), status=status, content_type=SCIM_CONTENT_TYPE)
+    return _with_challenge(HttpResponse(json.dumps(body), status=status, content_type=SCIM_CONTENT_TYPE))
+
+
+def json_error(status: int, detail: str) -> HttpResponse:
+    """An error of the tenant API: plain JSON `{"status", "detail"}` (what Atrium's client reads)."""
+    body = {"status": str(status), "detail": detail}
+    return _with_challenge(HttpResponse(json.dumps(body), status=status, content_type="application/json"))
+
+
+def _with_challenge(response: HttpResponse) -> HttpResponse:
+    status = response.status_code
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="atrium-region", error="invalid_token"'
     elif status == 403:
@@ -186,5 +197,7 @@ class MachineTokenMiddleware:
                 request.headers.get("Authorization", ""), required_scope=scope
             )
         except MachineTokenError as exc:
-            return scim_error(exc.status, exc.detail)
+            if scope == "scim":
+                return scim_error(exc.status, exc.detail)
+            return json_error(exc.status, exc.detail)
         return self.get_response(request)

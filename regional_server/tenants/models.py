@@ -123,3 +123,19 @@ class LoginSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of {self.user_id}"
+
+
+class TenantEntitlements(models.Model):
+    """The entitlements document Atrium last sent for a tenant, as this region enforces it.
+
+    `version` is Atrium's ledger version: only a document at least as new replaces this one, so
+    a late push of an older version never wins. `document` is the validated, normalised body:
+    `{"tenant": <slug>, "products": [{"code", "status", "ends_at"}, ...]}` sorted by code."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="entitlements")
+    version = models.PositiveIntegerField()
+    document = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"entitlements v{self.version} of {self.tenant_id}"

@@ -1,4 +1,4 @@
-from tenants.models import User
+from tenants.models import Tenant, TenantEntitlements, User
 
 
 def users_admitted_for_sub(*, sub: str) -> list[User]:
@@ -12,3 +12,7 @@ def users_admitted_for_sub(*, sub: str) -> list[User]:
 
 def user_admitted_by_pk(*, pk) -> User | None:
     return User.objects.filter(pk=pk, is_active=True, tenant__is_active=True).select_related("tenant").first()
+
+
+def tenant_entitlements_of(*, tenant: Tenant) -> TenantEntitlements | None:
+    return TenantEntitlements.objects.filter(tenant=tenant).first()

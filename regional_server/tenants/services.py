@@ -3,7 +3,8 @@ from importlib import import_module
 from django.conf import settings
 from django.db import transaction
 
-from tenants.models import LoginSession, Tenant, User
+from tenants.entitlements import EntitlementsUpdate
+from tenants.models import LoginSession, Tenant, TenantEntitlements, User
 
 
 def login_session_record(*, session_key: str, user: User, sid: str) -> LoginSession:
@@ -46,3 +47,19 @@ def user_sessions_end(*, user: User) -> int:
         store(session_key=key).delete()
     LoginSession.objects.filter(user=user).delete()
     return len(keys)
+
+
+@transaction.atomic
+def tenant_entitlements_put(*, tenant_slug: str, update: EntitlementsUpdate) -> int:
+    """Store Atrium's entitlements document unless a newer version is held already; creates
+    the tenant on its first document. Returns the version held afterwards."""
+    tenant, _ = Tenant.objects.get_or_create(slug=tenant_slug)
+    held = TenantEntitlements.objects.select_for_update().filter(tenant=tenant).first()
+    if held is None:
+        TenantEntitlements.objects.create(tenant=tenant, version=update.version, document=update.document)
+        return update.version
+    if update.version < held.version:
+        return held.version  # a late push of an older version: keep what is newer
+    held.version, held.document = update.version, update.document
+    held.save(update_fields=["version", "document", "updated_at"])
+    return held.version

@@ -7,11 +7,13 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
 from tenants import selectors, services
 from tenants.auth import REFUSAL_LOGIN_FAILED, REFUSAL_NOT_PROVISIONED
+from tenants.entitlements import PRODUCT_CODE, entitlement_of
 
 REFUSAL_MESSAGES = {
     REFUSAL_NOT_PROVISIONED: "Your Atrium identity has no access to this region. "
@@ -63,6 +65,31 @@ def home(request):
         if u.pk != request.user.pk
     ]
     return render(request, "tenants/home.html", {"other_tenants": other_tenants})
+
+
+@login_required
+def product(request, code: str):
+    """A product's page, for members of a tenant entitled to it here (trial or active, not
+    past its end); anyone else is sent on to the portal's page where access is asked for."""
+    if not PRODUCT_CODE.match(code):
+        raise Http404("No such product")
+    tenant = request.user.tenant
+    held = selectors.tenant_entitlements_of(tenant=tenant)
+    entitlement = entitlement_of(held.document if held else None, code=code, now=timezone.now())
+    if entitlement is None:
+        context = {
+            "code": code,
+            "tenant": tenant,
+            "portal_product_url": _portal_product_url(code, tenant.slug),
+        }
+        return render(request, "tenants/product_refused.html", context, status=403)
+    context = {"code": code, "tenant": tenant, "entitlement": entitlement, "version": held.version}
+    return render(request, "tenants/product.html", context)
+
+
+def _portal_product_url(code: str, tenant_slug: str) -> str:
+    # The tenant is the account's slug: the portal's page opens on that account.
+    return f"{settings.ATRIUM_PORTAL_URL}/products/{code}/?{urlencode({'account': tenant_slug})}"
 
 
 @login_required

@@ -1,0 +1,48 @@
+"""The tenant API on the machine port: `PUT /tenant/v1/<tenant>/entitlements`.
+
+MachineTokenMiddleware has already required a token with scope `tenant` for every `/tenant/`
+path. Every answer is JSON; bad input is a 400 naming what is wrong, never a 500."""
+
+import json
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.db import connection, transaction
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from tenants import services
+from tenants.entitlements import DocumentInvalid, document_parse
+from tenants.machine_auth import json_error
+
+log = logging.getLogger(__name__)
+
+
+def _failed(response: HttpResponse) -> HttpResponse:
+    if connection.in_atomic_block:
+        transaction.set_rollback(True)
+    return response
+
+
+@csrf_exempt
+def entitlements_put(request, tenant: str) -> HttpResponse:
+    if request.method != "PUT":
+        response = json_error(405, f"{request.method} is not allowed here.")
+        response["Allow"] = "PUT"
+        return response
+    try:
+        body = json.loads(request.body.decode("utf-8"))
+    except RequestDataTooBig:
+        return json_error(413, "The body is too large.")
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return json_error(400, f"The body is not JSON: {type(exc).__name__}.")
+    try:
+        update = document_parse(body, tenant_slug=tenant)
+    except DocumentInvalid as exc:
+        return json_error(400, exc.detail)
+    try:
+        held = services.tenant_entitlements_put(tenant_slug=tenant, update=update)
+    except Exception:
+        log.exception("Storing the entitlements of %s failed", tenant)
+        return _failed(json_error(500, "The region could not store the entitlements."))
+    return JsonResponse({"version": held})
