@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import emails, permissions
+from accounts import emails, permissions, signals
 from accounts.audit import audit_record
 from accounts.groups import group_members_add
 from accounts.models import Account, Group, Membership, User
@@ -549,6 +549,7 @@ def account_region_add(*, account: Account, region: Region, audit_actor: User | 
             member_desire_everywhere(membership, regions=[region])
         for group in Group.objects.filter(account=account).select_related("account"):
             group_desire_everywhere(group)  # sent there once its members are synced there
+        signals.account_region_added.send(sender=Account, account=account, region=region)
         audit_record(
             action="account.region_add", account=account, actor=audit_actor, target_type="region",
             target_id=region.code, target_label=region.name, after={"region": region.code},
@@ -574,6 +575,7 @@ def account_region_remove(*, account_region: AccountRegion, audit_actor: User | 
             kind=ProvisioningRecord.Kind.GROUP, tenant=group.account.slug, object_key=str(group.public_id),
             regions=[locked.region], desired=None,
         )  # fmt: skip
+    signals.account_region_removed.send(sender=Account, account=locked.account, region=locked.region)
     audit_record(
         action="account.region_remove", account=locked.account, actor=audit_actor, target_type="region",
         target_id=locked.region.code, target_label=locked.region.name, before={"region": locked.region.code},

@@ -1,12 +1,18 @@
 """Demo data (idempotent): Acme in US/EU/AU with the group "Backup operators" (bob), Globex in
 EU, password demo-pass-2026 for all."""
 
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.groups import group_create, group_members_add
 from accounts.models import Account, Group, Membership, User
 from accounts.services import account_create, account_region_add, membership_add, user_create
+from products.models import Entitlement, Product
+from products.services import entitlement_set, product_create
 from regions.models import Region
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -37,6 +43,38 @@ DEMO_ACCOUNTS = [
     },
 ]
 
+DEMO_PRODUCTS = [
+    {
+        "code": "backup", "name": "Backup & Recovery", "category": "Data protection", "icon": "💾",
+        "tagline": "Back up and restore every workload, in its own region.", "trial_days": 30,
+        "regions": ["us", "eu", "au"],
+    },
+    {
+        "code": "posture", "name": "Security Posture", "category": "Security", "icon": "🛡️",
+        "tagline": "Find and fix risky configuration before attackers do.", "trial_days": 14,
+        "regions": ["us", "eu"],
+    },
+    {
+        "code": "archiver", "name": "Archiver", "category": "Data protection", "icon": "🗄️",
+        "tagline": "Keep what you must keep, for as long as you must.", "trial_days": 30,
+        "regions": ["us", "eu", "au"],
+    },
+    {
+        "code": "insights", "name": "Data Insights", "category": "Analytics", "icon": "📊",
+        "tagline": "See what your data says, without it leaving its region.", "trial_days": 0,
+        "regions": [], "coming_soon": True,
+    },
+]  # fmt: skip
+
+# (account, product, region, status); a trial ends after the product's trial days.
+DEMO_ENTITLEMENTS = [
+    ("acme", "backup", "us", "active"),
+    ("acme", "backup", "eu", "active"),
+    ("acme", "backup", "au", "active"),
+    ("acme", "posture", "eu", "trial"),
+    ("globex", "backup", "eu", "active"),
+]
+
 
 class Command(BaseCommand):
     help = "Load demo regions, accounts and people; keeps what already exists."
@@ -58,6 +96,7 @@ class Command(BaseCommand):
                 self._group(account, name, description, emails)
         if not User.objects.filter(email="admin@atrium.test").exists():
             User.objects.create_superuser(email="admin@atrium.test", password=DEMO_PASSWORD)
+        self._catalog(regions)
         self.stdout.write(f"Demo data ready (password for everyone: {DEMO_PASSWORD})")
 
     def _region(self, code: str, name: str, people_port: int, machine_port: int) -> Region:
@@ -86,3 +125,24 @@ class Command(BaseCommand):
         return user_create(
             email=email, password=DEMO_PASSWORD, first_name=first, last_name=last, email_verified=True
         )
+
+    def _catalog(self, regions: dict[str, Region]) -> None:
+        # Each product and entitlement is made once: staff may change them afterwards in the
+        # admin, and a restart keeps that.
+        for spec in DEMO_PRODUCTS:
+            if not Product.objects.filter(code=spec["code"]).exists():
+                fields = {key: value for key, value in spec.items() if key != "regions"}
+                product_create(**fields, regions=[regions[code] for code in spec["regions"]])
+        for slug, code, region_code, status in DEMO_ENTITLEMENTS:
+            account = Account.objects.get(slug=slug)
+            product = Product.objects.get(code=code)
+            region = regions[region_code]
+            if Entitlement.objects.filter(account=account, product=product, region=region).exists():
+                continue
+            ends_at = timezone.now() + timedelta(days=product.trial_days) if status == "trial" else None
+            try:
+                entitlement_set(
+                    account=account, product=product, region=region, status=status, ends_at=ends_at
+                )
+            except ValidationError as exc:  # staff changed the catalog or the account since
+                self.stdout.write(f"Skipped {code} for {slug} in {region_code}: {' '.join(exc.messages)}")

@@ -1,0 +1,75 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from products import services
+from products.models import Entitlement, Product, ProductRegion
+
+
+class ProductRegionInline(admin.TabularInline):
+    model = ProductRegion
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "category", "trial_days", "coming_soon"]
+    list_filter = ["coming_soon", "category"]
+    search_fields = ["name", "code"]
+    inlines = [ProductRegionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code names the product in every region's entitlements document.
+        return ["code"] if obj is not None else []
+
+
+class EntitlementForm(forms.ModelForm):
+    class Meta:
+        model = Entitlement
+        fields = ["account", "product", "region", "status", "ends_at"]
+
+    def clean(self):
+        data = super().clean()
+        instance = self.instance
+        account = data.get("account") or getattr(instance, "account", None)
+        product = data.get("product") or getattr(instance, "product", None)
+        region = data.get("region") or getattr(instance, "region", None)
+        if account and product and region and data.get("status"):
+            try:
+                services.entitlement_check(
+                    account=account, product=product, region=region, status=data["status"]
+                )
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+        return data
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(admin.ModelAdmin):
+    """Every change goes through the services, so the region's entitlements document is
+    recorded in the ledger and the change is audited."""
+
+    form = EntitlementForm
+    list_display = ["account", "product", "region", "status", "starts_at", "ends_at"]
+    list_filter = ["status", "product", "region"]
+    search_fields = ["account__slug", "account__name", "product__code"]
+    raw_id_fields = ["account"]
+    list_select_related = ["account", "product", "region"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["account", "product", "region", "starts_at"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        saved = services.entitlement_set(
+            account=obj.account, product=obj.product, region=obj.region, status=obj.status,
+            ends_at=obj.ends_at, actor=request.user,
+        )  # fmt: skip
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.entitlement_delete(entitlement=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for entitlement in queryset:
+            services.entitlement_delete(entitlement=entitlement, actor=request.user)
+        messages.info(request, "Each region's entitlements document was updated.")

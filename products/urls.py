@@ -1,0 +1,10 @@
+from django.urls import path
+
+from products import views
+
+app_name = "products"
+
+urlpatterns = [
+    path("", views.catalog, name="catalog"),
+    path("<slug:code>/", views.product_detail, name="detail"),
+]
