@@ -167,6 +167,8 @@ def account_close(*, account: Account, audit_actor: User | None = None) -> Accou
     # ledger rows outlive the account-region links dropped below).
     for group in Group.objects.filter(account=account).select_related("account"):
         group_desire_everywhere(group, removed=True)
+    for region in regions:  # what other apps provision there for the account goes too
+        signals.account_region_removed.send(sender=Account, account=account, region=region)
     AccountRegion.objects.filter(account=account).delete()
     for membership in memberships:
         _membership_delete_if_confirmed(membership)

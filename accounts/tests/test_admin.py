@@ -59,7 +59,7 @@ def test_adding_a_region_in_admin_backfills_every_member(client, staff, acme):
     response = client.post("/admin/regions/accountregion/add/", {"account": acme.pk, "region": region.pk})
     assert response.status_code == 302, response.content[:500]
     assert AccountRegion.objects.filter(account=acme, region=region).exists()
-    assert ProvisioningRecord.objects.filter(tenant="acme", region=region).count() == 2
+    assert ProvisioningRecord.objects.filter(kind="user", tenant="acme", region=region).count() == 2
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -225,7 +225,8 @@ def test_removing_an_account_region_in_admin_records_every_members_deletion_ther
     assert response.status_code == 302
     assert not AccountRegion.objects.filter(pk=link.pk).exists()
     eu_rows = ProvisioningRecord.objects.filter(region=eu, tenant="acme")
-    assert eu_rows.count() == 2 and all(r.desired is None and r.state == "pending" for r in eu_rows)
+    assert eu_rows.filter(kind="user").count() == 2
+    assert all(r.desired is None and r.state == "pending" for r in eu_rows)  # entitlements too
     assert all(r.desired is not None for r in ProvisioningRecord.objects.filter(region=us))
 
 
@@ -238,7 +239,7 @@ def test_bulk_removing_account_regions_in_admin_goes_through_the_service(client,
     assert response.status_code == 302
     assert not AccountRegion.objects.filter(account=acme).exists()
     rows = ProvisioningRecord.objects.filter(tenant="acme")
-    assert rows.count() == 4 and all(r.desired is None for r in rows)
+    assert rows.filter(kind="user").count() == 4 and all(r.desired is None for r in rows)
 
 
 def test_a_closed_account_cannot_gain_a_region_in_admin(client, staff, acme):

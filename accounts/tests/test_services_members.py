@@ -53,7 +53,7 @@ def test_only_an_owner_adds_an_owner(acme, alice_owner):
 
 
 def test_region_add_backfills_every_member_and_members_follow_every_region(acme, alice_owner, regions_us_eu):
-    keys = set(ProvisioningRecord.objects.values_list("object_key", "region__code"))
+    keys = set(ProvisioningRecord.objects.filter(kind="user").values_list("object_key", "region__code"))
     members = Membership.objects.filter(account=acme).select_related("user")
     assert keys == {(str(m.user.public_id), r.code) for m in members for r in regions_us_eu}
 
@@ -164,7 +164,7 @@ def test_account_close_removes_every_member_everywhere_and_keeps_the_slug(acme, 
     assert not AccountRegion.objects.filter(account=acme).exists()
     assert set(Membership.objects.filter(account=acme).values_list("status", flat=True)) == {"removing"}
     rows = ProvisioningRecord.objects.filter(tenant="acme")
-    assert rows.count() == 4 and all(r.desired is None for r in rows)
+    assert rows.filter(kind="user").count() == 4 and all(r.desired is None for r in rows)
     # when every region confirms, the memberships go; the account row and its slug stay
     _confirm(rows)
     assert not Membership.objects.filter(account=acme).exists()

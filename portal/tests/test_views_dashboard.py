@@ -73,3 +73,8 @@ def test_a_closed_account_leaves_the_dashboard(client, alice, acme, globex):
     response = client.get("/")
     assert response.status_code == 302 and response["Location"] == "/a/globex/"
     assert client.get("/a/acme/").status_code == 404
+
+
+def test_the_dashboard_links_to_the_catalog(client, alice, acme):
+    client.force_login(alice)
+    assert 'href="/products/"' in client.get("/").content.decode()

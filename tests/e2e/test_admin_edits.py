@@ -33,7 +33,8 @@ def remote(region, user, tenant="acme"):
 def acme_in_us_and_eu(worker, regions, acme, alice, bob):
     account_uses(acme, [regions["us"], regions["eu"]])
     wait_for(
-        lambda: all_synced() and ProvisioningRecord.objects.count() == 4, what="alice and bob in US and EU"
+        lambda: all_synced() and ProvisioningRecord.objects.filter(kind="user").count() == 4,
+        what="alice and bob in US and EU",
     )
     return regions
 
