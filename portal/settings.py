@@ -234,6 +234,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_BEAT_SCHEDULE = {
     "provisioning-sweep": {"task": "regions.tasks.sweep_due_pushes", "schedule": ATRIUM_SWEEP_INTERVAL},
     "removals-sweep": {"task": "accounts.tasks.finish_confirmed_removals", "schedule": 60.0},
+    # Trials: expiry and the 7-day / 1-day reminder mails (idempotent: each sent once).
+    "trials-sweep": {"task": "products.tasks.sweep_trials", "schedule": 300.0},
 }
 
 REST_FRAMEWORK = {

@@ -1,8 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
-from products import services
+from products import services, trials
 from products.models import Entitlement, Product, ProductRegion
 
 
@@ -55,6 +55,7 @@ class EntitlementAdmin(admin.ModelAdmin):
     search_fields = ["account__slug", "account__name", "product__code"]
     raw_id_fields = ["account"]
     list_select_related = ["account", "product", "region"]
+    actions = ["extend_trial_7", "extend_trial_30"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["account", "product", "region", "starts_at"] if obj is not None else []
@@ -73,3 +74,29 @@ class EntitlementAdmin(admin.ModelAdmin):
         for entitlement in queryset:
             services.entitlement_delete(entitlement=entitlement, actor=request.user)
         messages.info(request, "Each region's entitlements document was updated.")
+
+    def _extend(self, request, queryset, days: int) -> None:
+        # One extension per trial (account × product), whichever of its regions were ticked.
+        seen, extended = set(), 0
+        for entitlement in queryset.order_by("pk"):
+            key = (entitlement.account_id, entitlement.product_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                trials.trial_extend(entitlement=entitlement, days=days, actor=request.user)
+                extended += 1
+            except ValidationError as exc:
+                messages.error(request, f"{entitlement}: {' '.join(exc.messages)}")
+            except PermissionDenied as exc:
+                messages.error(request, f"{entitlement}: {exc}")
+        if extended:
+            messages.success(request, f"Extended {extended} trial(s) by {days} days (audited).")
+
+    @admin.action(description="Extend the trial by 7 days")
+    def extend_trial_7(self, request, queryset):
+        self._extend(request, queryset, 7)
+
+    @admin.action(description="Extend the trial by 30 days")
+    def extend_trial_30(self, request, queryset):
+        self._extend(request, queryset, 30)

@@ -71,6 +71,8 @@ class Entitlement(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices)
     starts_at = models.DateTimeField(default=timezone.now)
     ends_at = models.DateTimeField(null=True, blank=True)
+    # Trial reminders already mailed for this end ("7d", "1d"; products/trials.py).
+    reminders_sent = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -5,19 +5,25 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.http import Http404
 
+from accounts import permissions
 from accounts.models import Account, Membership, User
 from products.models import Entitlement, Product, ProductRegion
 from regions.models import Region
 
 
-def catalog_accounts(*, user: User) -> list[Account]:
-    """The open accounts the person is an active member of, in the account switcher's order."""
+def catalog_memberships(*, user: User) -> list[Membership]:
+    """The person's active memberships of open accounts, in the account switcher's order."""
     memberships = (
         Membership.objects.filter(user=user, status=Membership.Status.ACTIVE, account__closed_at__isnull=True)
         .select_related("account")
         .order_by("account__name", "account__slug")
     )
-    return [membership.account for membership in memberships]
+    return list(memberships)
+
+
+def catalog_accounts(*, user: User) -> list[Account]:
+    """The open accounts the person is an active member of, in the account switcher's order."""
+    return [membership.account for membership in catalog_memberships(user=user)]
 
 
 def catalog_account(*, accounts: list[Account], slug: str | None) -> Account | None:
@@ -89,3 +95,30 @@ def catalog_entry(*, code: str, account: Account | None) -> CatalogEntry:
     if product is None:
         raise Http404("No such product")
     return _entries([product], account)[0]
+
+
+def product_for_trial(*, code: str) -> Product:
+    links = ProductRegion.objects.select_related("region")
+    product = Product.objects.prefetch_related(Prefetch("availability", links)).filter(code=code).first()
+    if product is None:
+        raise Http404("No such product")
+    return product
+
+
+@dataclass(frozen=True)
+class TrialOffer:
+    """What the product page offers about a free trial: `available` when the account could
+    start one (it has no entitlement to the product), `can_start` when this person may."""
+
+    available: bool
+    can_start: bool
+    offers: list[RegionOffer] = field(default_factory=list)
+
+
+def trial_offer(*, entry: CatalogEntry, membership: Membership | None) -> TrialOffer:
+    product = entry.product
+    offers = [offer for offer in entry.offers if offer.available]
+    open_to_trial = not product.coming_soon and product.trial_days > 0
+    available = bool(membership is not None and open_to_trial and offers and not entry.owned)
+    can_start = available and permissions.can(membership, "members.manage")
+    return TrialOffer(available=available, can_start=can_start, offers=offers)

@@ -1,17 +1,26 @@
 """The catalog pages: every product, where it is offered, and what the current account owns
-in each region. The account is `?account=<slug>` among the person's own, else their first."""
+in each region. The account is `?account=<slug>` among the person's own, else their first.
+Admins start a free trial from the product page (POST, through products.trials)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
 
-from products import selectors
+from accounts import permissions
+from accounts.selectors import membership_for_page
+from products import selectors, trials
+from products.forms import TrialStartForm
 
 
 def _context(request) -> dict:
-    accounts = selectors.catalog_accounts(user=request.user)
+    memberships = selectors.catalog_memberships(user=request.user)
+    accounts = [membership.account for membership in memberships]
     account = selectors.catalog_account(accounts=accounts, slug=request.GET.get("account"))
-    return {"accounts": accounts, "account": account}
+    membership = next((m for m in memberships if account is not None and m.account_id == account.pk), None)
+    return {"accounts": accounts, "account": account, "membership": membership}
 
 
 @login_required
@@ -22,9 +31,41 @@ def catalog(request):
     return render(request, "products/catalog.html", context)
 
 
+def _detail(request, code: str, context: dict, *, form=None, errors=(), status: int = 200):
+    entry = selectors.catalog_entry(code=code, account=context["account"])
+    context["entry"] = entry
+    context["trial"] = selectors.trial_offer(entry=entry, membership=context.get("membership"))
+    context["trial_errors"] = list(errors)
+    context["chosen"] = form.data.getlist("regions") if form is not None else []
+    return render(request, "products/detail.html", context, status=status)
+
+
 @login_required
 @require_safe
 def product_detail(request, code: str):
-    context = _context(request)
-    context["entry"] = selectors.catalog_entry(code=code, account=context["account"])
-    return render(request, "products/detail.html", context)
+    return _detail(request, code, _context(request))
+
+
+@login_required
+@require_POST
+def trial_start(request, code: str):
+    """Start the account's free trial in the regions chosen; back to the product page."""
+    membership = membership_for_page(user=request.user, slug=request.POST.get("account", ""))  # 404
+    permissions.require(membership, "members.manage")
+    account = membership.account
+    product = selectors.product_for_trial(code=code)  # 404
+    offered = {link.region.code: link.region for link in product.availability.all()}
+    form = TrialStartForm(request.POST, region_codes=sorted(offered))
+    context = {"accounts": selectors.catalog_accounts(user=request.user), "account": account,
+               "membership": membership}  # fmt: skip
+    if not form.is_valid():
+        errors = [error for field_errors in form.errors.values() for error in field_errors]
+        return _detail(request, code, context, form=form, errors=errors, status=400)
+    regions = [offered[region_code] for region_code in form.cleaned_data["regions"]]
+    try:
+        trials.trial_start(account=account, product=product, regions=regions, actor=membership)
+    except ValidationError as exc:
+        return _detail(request, code, context, form=form, errors=exc.messages, status=400)
+    names = ", ".join(region.code.upper() for region in regions)
+    messages.success(request, f"{account.name}'s free trial of {product.name} has started in {names}.")
+    return redirect(f"{reverse('products:detail', args=[code])}?account={account.slug}")
