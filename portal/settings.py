@@ -245,7 +245,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Atrium API",
     "VERSION": "1.0.0",
-    "DESCRIPTION": "Accounts, members, groups and the audit log. Authenticate with the portal session "
+    "DESCRIPTION": "Accounts, members, invitations, groups, the audit log; the catalog, entitlements "
+    "and trials. Authenticate with the portal session "
     "or an Atrium OIDC access token granted the `atrium:api` scope.",
 }
 

@@ -15,5 +15,6 @@ urlpatterns = [
     path("profile/", include("accounts.urls_profile")),
     path("products/", include("products.urls")),
     path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/", include("products.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
