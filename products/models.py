@@ -3,7 +3,7 @@
 Entitlements change only through products/services.py, which records each region's
 entitlements document in the provisioning ledger in the same transaction."""
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -22,7 +22,10 @@ class Product(models.Model):
     category = models.CharField(max_length=50, blank=True)
     # A short text or emoji, or a path under static/.
     icon = models.CharField(max_length=200, blank=True)
-    trial_days = models.PositiveIntegerField(default=0, help_text="0: no trial.")
+    # A trial of more than ten years is a typo (and its end date would overflow the calendar).
+    trial_days = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(3650)], help_text="0: no trial; at most 3650 days."
+    )
     coming_soon = models.BooleanField(default=False)
     regions = models.ManyToManyField(
         "regions.Region", through="ProductRegion", related_name="products", blank=True

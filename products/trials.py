@@ -81,6 +81,8 @@ def trial_start(
             account_region_add(account=account, region=region, audit_actor=actor.user)
             added.append(region.code)
     now = timezone.now()
+    if not 0 < product.trial_days <= 3650:  # (a catalog edited outside the admin's validation)
+        raise ValidationError({"product": f"{product.name} has no valid trial length."}, code="no_trial")
     ends_at = now + timedelta(days=product.trial_days)
     entitlements = []
     for region in regions:

@@ -188,11 +188,11 @@ def test_staff_extend_a_trial_from_the_admin_once_per_trial(client, trial, regio
     assert AuditEvent.objects.filter(action="trial.extend", actor=admin_user).count() == 1
 
 
-def test_a_closed_accounts_trial_gets_no_reminder_and_still_expires(acme, trial):
+def test_a_closed_accounts_trial_ends_at_the_close_and_gets_no_reminder(acme, trial):
     from accounts.services import account_close
 
-    account_close(account=acme)
+    account_close(account=acme)  # it leaves every region: what it had there is cancelled
+    assert {e.status for e in trial.all()} == {"cancelled"}
     trials_sweep(now=END - timedelta(days=1))
     assert mail.outbox == []
-    assert trials_sweep(now=END)["expired"] == 2
-    assert {e.status for e in trial.all()} == {"expired"}
+    assert trials_sweep(now=END)["expired"] == 0

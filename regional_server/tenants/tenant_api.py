@@ -34,7 +34,8 @@ def entitlements_put(request, tenant: str) -> HttpResponse:
         body = json.loads(request.body.decode("utf-8"))
     except RequestDataTooBig:
         return json_error(413, "The body is too large.")
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    # ValueError: also what json raises for an integer of more than 4300 digits.
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return json_error(400, f"The body is not JSON: {type(exc).__name__}.")
     try:
         update = document_parse(body, tenant_slug=tenant)
