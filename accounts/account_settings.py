@@ -6,13 +6,14 @@ from django.db import transaction
 
 from accounts import permissions, services
 from accounts.audit import audit_record
+from accounts.locks import account_lock
 from accounts.models import Account, Membership
 
 
 def _actor_under_lock(actor: Membership) -> Membership:
     """Lock the account (lock order: Account first), then re-read the actor: a role changed
     or a membership suspended since the page loaded counts, not the stale copy."""
-    Account.objects.select_for_update().get(pk=actor.account_id)
+    account_lock(actor.account_id)
     fresh = Membership.objects.select_related("account", "user").filter(pk=actor.pk).first()
     if fresh is None or fresh.account.is_closed:
         raise ValidationError("This account is closed.", code="closed")

@@ -346,12 +346,9 @@ class GroupAPI(AccountAPIView):
         membership, group = self._group(slug, group_id)
         # As on the group page: members being removed are gone already, and only those who may
         # see statuses see suspended ones.
-        members = Membership.objects.filter(group_links__group=group).exclude(
-            status=Membership.Status.REMOVING
-        )
+        members = group_services.group_members(group=group)
         if not permissions.can(membership, "members.view_admin"):
             members = members.filter(status=Membership.Status.ACTIVE)
-        members = members.select_related("user").order_by("user__email")
         body = GroupSerializer(group).data
         body["members"] = DirectoryEntrySerializer(members, many=True).data
         return Response(body)
@@ -449,9 +446,6 @@ class InvitationCreateSerializer(serializers.Serializer):
     groups = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
 
-INVITATION_STATES = ("pending", "expired", "accepted", "revoked")
-
-
 class InvitationsAPI(AccountAPIView):
     """GET the account's invitations (`?state=pending|expired|accepted|revoked&search=`); POST
     invites one person (the invitation mail is sent; the link is never in the response)."""
@@ -465,8 +459,8 @@ class InvitationsAPI(AccountAPIView):
         membership = self.membership(slug)
         _require(membership, "members.view_admin")
         state = request.query_params.get("state") or None
-        if state is not None and state not in INVITATION_STATES:
-            raise ApiValidationError({"state": f"One of {', '.join(INVITATION_STATES)}."})
+        if state is not None and state not in invitation_services.STATUS_FILTERS:
+            raise ApiValidationError({"state": f"One of {', '.join(invitation_services.STATUS_FILTERS)}."})
         queryset = invitation_services.invitations_of_account(
             account=membership.account, status=state, search=request.query_params.get("search", "").strip()
         )

@@ -14,6 +14,7 @@ from django.http import Http404
 
 from accounts import permissions
 from accounts.audit import audit_record
+from accounts.locks import account_lock
 from accounts.models import Account, Group, GroupMember, Membership
 from accounts.provisioning import group_desire_everywhere
 from accounts.selectors import RegionSync
@@ -22,11 +23,6 @@ from regions.selectors import regions_of_account
 
 NAME_MAX = 150
 DESCRIPTION_MAX = 500
-
-
-def _lock_account(account_id: int) -> Account:
-    # Same lock order as accounts.services: the account row first.
-    return Account.objects.select_for_update().get(pk=account_id)
 
 
 def _lock_group(group: Group, account: Account) -> Group:
@@ -83,7 +79,7 @@ def _refuse_taken(account: Account, name: str, *, exclude_pk: int | None = None)
 
 @transaction.atomic
 def group_create(*, account: Account, actor: Membership | None, name: str, description: str = "") -> Group:
-    account = _lock_account(account.pk)
+    account = account_lock(account.pk)
     _check(actor, account)
     _check_open(account)
     name, description = _clean_name(name), _clean_description(description)
@@ -107,7 +103,7 @@ def group_update(
     *, group: Group, actor: Membership | None, name: str, description: str | None = None
 ) -> Group:
     """Rename and/or re-describe. Only a rename reaches the regions (they hold no description)."""
-    account = _lock_account(group.account_id)
+    account = account_lock(group.account_id)
     _check(actor, account)
     _check_open(account)
     group = _lock_group(group, account)
@@ -138,7 +134,7 @@ def group_update(
 
 @transaction.atomic
 def group_delete(*, group: Group, actor: Membership | None) -> None:
-    account = _lock_account(group.account_id)
+    account = account_lock(group.account_id)
     _check(actor, account)
     group = Group.objects.select_for_update().filter(pk=group.pk, account=account).first()
     if group is None:
@@ -159,7 +155,7 @@ def group_delete(*, group: Group, actor: Membership | None) -> None:
 def group_members_add(*, group: Group, actor: Membership | None, memberships: list[Membership]) -> int:
     """Add members (of the group's account; being removed ones are refused); returns how many
     were new. One ledger change per region, whatever the number added."""
-    account = _lock_account(group.account_id)
+    account = account_lock(group.account_id)
     _check(actor, account)
     _check_open(account)
     group = _lock_group(group, account)
@@ -188,7 +184,7 @@ def group_members_add(*, group: Group, actor: Membership | None, memberships: li
 @transaction.atomic
 def group_members_remove(*, group: Group, actor: Membership | None, memberships: list[Membership]) -> int:
     """Remove members from the group (not from the account); those not in it are ignored."""
-    account = _lock_account(group.account_id)
+    account = account_lock(group.account_id)
     _check(actor, account)
     group = _lock_group(group, account)
     links = GroupMember.objects.filter(group=group, membership__in=[m.pk for m in memberships])

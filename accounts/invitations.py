@@ -34,6 +34,7 @@ from accounts.audit import audit_record
 from accounts.emails_invitations import send_invitations
 from accounts.groups import group_members_add
 from accounts.invitations_csv import InvitationImportError, RowError
+from accounts.locks import account_lock
 from accounts.models import Account, Group, Invitation, Membership, User
 from regions.models import Region
 from regions.selectors import regions_of_account
@@ -252,10 +253,6 @@ def _clean_draft(draft: _Draft) -> _Draft:
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _lock_account(account_id: int) -> Account:
-    return Account.objects.select_for_update().get(pk=account_id)
-
-
 def _fresh_actor(actor: Membership | None, account: Account, action: str) -> Membership | None:
     """The actor's membership as it is now (a role changed a second ago counts), checked.
     None is an operator or a command acting for the account."""
@@ -353,7 +350,7 @@ def invitation_create(
     """Invite one person. `regions` None gives access to every region the account uses (also
     those it adds later); a list gives exactly those. Problems raise one ValidationError keyed
     by field."""
-    account = _lock_account(account.pk)
+    account = account_lock(account.pk)
     actor = _fresh_actor(actor, account, "members.invite")
     _refuse_if_closed(account)
     draft = _clean_draft(
@@ -380,7 +377,7 @@ def invitation_create(
 @transaction.atomic
 def invitation_resend(*, invitation: Invitation, actor: Membership | None) -> Invitation:
     """A new key and a new expiry, mailed again: every earlier link of it stops working."""
-    account = _lock_account(invitation.account_id)
+    account = account_lock(invitation.account_id)
     actor = _fresh_actor(actor, account, "members.invite")
     _refuse_if_closed(account)
     invitation = _lock_pending(invitation, actor)
@@ -409,7 +406,7 @@ def invitation_resend(*, invitation: Invitation, actor: Membership | None) -> In
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation, actor: Membership | None) -> Invitation:
-    account = _lock_account(invitation.account_id)
+    account = account_lock(invitation.account_id)
     actor = _fresh_actor(actor, account, "members.invite")
     invitation = _lock_pending(invitation, actor)
     invitation.status = Invitation.Status.REVOKED
@@ -455,7 +452,7 @@ def invitation_accept(
     found = invitation_for_token(token=token)
     if user is not None:  # the person before the account (accounts.services' lock order)
         User.objects.select_for_update().filter(pk=user.pk).first()
-    account = _lock_account(found.account_id)
+    account = account_lock(found.account_id)
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("account", "invited_by")
@@ -536,7 +533,7 @@ def invitations_import_csv(*, account: Account, actor: Membership | None, file) 
     """Invite everyone in a CSV file (columns email, name or first_name/last_name, role,
     regions, groups; see accounts/invitations_csv.py). Any bad row fails the whole file:
     InvitationImportError reports every problem with its line number, and nothing is imported."""
-    account = _lock_account(account.pk)
+    account = account_lock(account.pk)
     actor = _fresh_actor(actor, account, "members.invite")
     _refuse_if_closed(account)
     parsed = invitations_csv.parse(invitations_csv.read_text(file))

@@ -120,8 +120,6 @@ class Membership(models.Model):
         BILLING = "billing", "Billing"
         READ_ONLY = "read_only", "Read-only"
 
-    ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
-
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
@@ -147,10 +145,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.account} ({self.role})"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role in self.ADMIN_ROLES and self.status == self.Status.ACTIVE
 
     @property
     def is_active(self) -> bool:

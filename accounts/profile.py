@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from accounts import emails_profile, ratelimits, services
 from accounts.audit import audit_record
+from accounts.locks import person_lock
 from accounts.models import Account, AuditEvent, GroupMember, Membership, User
-from accounts.provisioning import group_desire_everywhere, user_desire_everywhere
+from accounts.provisioning import user_desire_everywhere
 
 EMAIL_CHANGE_SALT = "atrium.profile.email-change"
 # A day, as allauth's email confirmation; override with ATRIUM_EMAIL_CHANGE_MAX_AGE (seconds).
@@ -53,7 +54,7 @@ def _audit_person(user: User, action: str, *, before: Mapping, after: Mapping | 
 @transaction.atomic
 def profile_update_names(*, user: User, first_name: str, last_name: str) -> User:
     """The person renames themself; every region of every account learns the new name."""
-    locked = services._lock_accounts_of(user) or User.objects.get(pk=user.pk)
+    locked = person_lock(user) or User.objects.get(pk=user.pk)
     before = {"first_name": locked.first_name, "last_name": locked.last_name}
     after = {"first_name": first_name.strip(), "last_name": last_name.strip()}
     if before == after:
@@ -159,7 +160,7 @@ def email_change_check(*, user: User, token: str) -> EmailChange:
 def email_change_confirm(*, user: User, token: str) -> User:
     """The person opened the link: their login, allauth's primary address and every region's
     `userName`/`emails` become the new address. Single use."""
-    locked = services._lock_accounts_of(user)
+    locked = person_lock(user)
     if locked is None:
         raise ValidationError("This identity no longer exists.", code="invalid")
     change = email_change_check(user=locked, token=token)
@@ -281,7 +282,7 @@ def identity_delete(*, user: User) -> None:
     """Delete the person's Atrium identity: removed from every region of every account (and
     from every group there). Refused while they are the last active owner of an open account;
     the audit log keeps the rows they wrote (with their email), and one saying they left."""
-    locked = services._lock_accounts_of(user)
+    locked = person_lock(user)
     if locked is None:
         return
     sole = accounts_only_owned_by(locked)
@@ -293,13 +294,5 @@ def identity_delete(*, user: User) -> None:
             code="last_owner",
         )
     _audit_person(locked, "profile.delete", before={"email": locked.email}, after=None)
-    groups = [
-        link.group
-        for link in GroupMember.objects.filter(
-            membership__user=locked, group__account__closed_at__isnull=True
-        ).select_related("group__account")
-    ]
+    # (user_delete also re-renders the person's groups, so no region's group references them)
     services.user_delete(user=locked)
-    # The person's group links went with the identity: no region's group may keep referencing them.
-    for group in groups:
-        group_desire_everywhere(group)

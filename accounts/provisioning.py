@@ -32,14 +32,13 @@ def member_desire_everywhere(
 
     A membership being removed always desires absence, whoever calls: nothing may re-create
     it in a region while its deletion is on the way."""
-    if regions is None:
-        regions = regions_of_account(account_id=membership.account_id)
-    regions = list(regions)
+    # Callers pass regions the account uses (a back-fill passes the one just added).
+    regions = list(regions_of_account(account_id=membership.account_id) if regions is None else regions)
     absent = removed or membership.is_removing
     key = str(membership.user.public_id)
     if absent:
         return _desire_member(membership, key, regions, None)
-    granted = member_region_ids(membership)
+    granted = granted_region_ids(membership, {region.pk for region in regions})
     inside = [region for region in regions if region.pk in granted]
     outside = [region for region in regions if region.pk not in granted]
     # Regions outside the member's access must not hold them (a no-op where never sent).
@@ -60,13 +59,12 @@ def _desire_member(membership: Membership, key: str, regions: list[Region], desi
     )
 
 
-def member_region_ids(membership: Membership) -> set[int]:
-    """The regions this member is provisioned in: all the account uses, or their chosen subset
-    of those (a region the account stopped using is never among them)."""
-    used = set(regions_of_account(account_id=membership.account_id).values_list("pk", flat=True))
+def granted_region_ids(membership: Membership, used: set[int]) -> set[int]:
+    """Which of the account's regions `used` this member is provisioned in: all of them, or
+    their chosen subset (read through `regions.all()`, so a prefetch makes it free)."""
     if membership.all_regions:
         return used
-    return used & set(membership.regions.values_list("pk", flat=True))
+    return used & {region.pk for region in membership.regions.all()}
 
 
 def user_desire_everywhere(user: User, *, removed: bool = False) -> None:
@@ -95,14 +93,17 @@ def member_removal_unconfirmed(membership: Membership) -> int:
     )
 
 
-def group_desire_everywhere(group: Group, *, removed: bool = False) -> list[ProvisioningRecord]:
+def group_desire_everywhere(
+    group: Group, *, removed: bool = False, regions: Iterable[Region] | None = None
+) -> list[ProvisioningRecord]:
     """Record the group in every region its account uses. Each region's representation names
     only the members provisioned there (regions.kinds.GroupKind's contract: the group is sent
     after they are synced there; membership changes go as PATCH of `members`).
 
     A region whose representation would not change gets no new version: adding a member who
-    is only in EU sends nothing to US."""
-    regions = list(regions_of_account(account_id=group.account_id))
+    is only in EU sends nothing to US. Callers looping over an account's groups pass its
+    regions (read once)."""
+    regions = list(regions_of_account(account_id=group.account_id) if regions is None else regions)
     key = str(group.public_id)
     tenant = group.account.slug
     current = dict(
@@ -132,7 +133,7 @@ def group_desire_everywhere(group: Group, *, removed: bool = False) -> list[Prov
             "members": [
                 {"externalId": str(link.membership.user.public_id)}
                 for link in links
-                if region.pk in _granted(link.membership, used)
+                if region.pk in granted_region_ids(link.membership, used)
             ],
         }
         if current.get(region.pk) == desired:
@@ -147,14 +148,11 @@ def group_desire_everywhere(group: Group, *, removed: bool = False) -> list[Prov
     return records
 
 
-def _granted(membership: Membership, used: set[int]) -> set[int]:
-    if membership.all_regions:
-        return used
-    return used & {region.pk for region in membership.regions.all()}
-
-
 def groups_of_member_desire(membership: Membership) -> None:
     """The member's provisioning changed (removed, region access changed): every group they
     are in is re-rendered, so no region's group references a user it does not hold."""
-    for group in Group.objects.filter(links__membership=membership).select_related("account"):
-        group_desire_everywhere(group)
+    groups = list(Group.objects.filter(links__membership=membership).select_related("account"))
+    if groups:
+        regions = list(regions_of_account(account_id=membership.account_id))
+        for group in groups:
+            group_desire_everywhere(group, regions=regions)

@@ -58,16 +58,6 @@ def membership_for_page(*, user: User, slug: str) -> Membership:
     return membership
 
 
-def account_members_list(*, account: Account) -> QuerySet[Membership]:
-    """Who belongs to the account; a member being removed already counts nowhere."""
-    return (
-        Membership.objects.filter(account=account)
-        .exclude(status=Membership.Status.REMOVING)
-        .select_related("user")
-        .order_by("user__email")
-    )
-
-
 def memberships_of_user(*, user: User) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(user=user, account__closed_at__isnull=True)
@@ -146,7 +136,6 @@ def sync_record_of_account(*, account: Account, record_id: int) -> ProvisioningR
 # reads one page of members, then the ledger rows of exactly those members.
 MEMBERS_PER_PAGE = 50
 SORTS = ("email", "name", "role", "status", "joined")
-SYNC_STATES = tuple(ProvisioningRecord.State.values)
 
 
 @dataclass(frozen=True)

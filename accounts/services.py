@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts import emails, permissions, signals
 from accounts.audit import audit_record
 from accounts.groups import group_members_add
+from accounts.locks import account_lock, person_lock
 from accounts.models import Account, Group, Membership, User
 from accounts.provisioning import (
     group_desire_everywhere,
@@ -50,25 +51,10 @@ def user_create(
     return user
 
 
-def _lock_accounts_of(user: User) -> User | None:
-    """Lock the person (None if gone), then every account they belong to, in id order. While
-    the person is locked no membership of theirs can be added (membership_add locks them too)."""
-    locked = User.objects.select_for_update().filter(pk=user.pk).first()
-    if locked is None:
-        return None
-    account_ids = Membership.objects.filter(user_id=user.pk).values_list("account_id", flat=True)
-    list(Account.objects.select_for_update().filter(pk__in=list(account_ids)).order_by("pk"))
-    return locked
-
-
 def user_lock_for_change(*, user: User) -> User | None:
     """For callers that write the User row themselves before a service (Django admin): take
     the locks in the services' order first."""
-    return _lock_accounts_of(user)
-
-
-def _lock_account(account_id: int) -> Account:
-    return Account.objects.select_for_update().get(pk=account_id)
+    return person_lock(user)
 
 
 def _audit_identity(user: User, action: str, actor: User | None, *, before=None, after=None) -> None:
@@ -86,7 +72,7 @@ def _audit_identity(user: User, action: str, actor: User | None, *, before=None,
 def user_set_active(*, user: User, active: bool, audit_actor: User | None = None) -> User:
     """Deactivate (or re-activate) an identity: every region of every account of theirs sets
     `active` accordingly, which ends their sessions there."""
-    user = _lock_accounts_of(user) or User.objects.get(pk=user.pk)  # gone: DoesNotExist
+    user = person_lock(user) or User.objects.get(pk=user.pk)  # gone: DoesNotExist
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
@@ -100,7 +86,7 @@ def user_set_active(*, user: User, active: bool, audit_actor: User | None = None
 def user_rename(*, user: User, first_name: str, last_name: str, audit_actor: User | None = None) -> User:
     """An operator renames an identity; the name is part of what every region holds.
     `audit_actor`: the operator, when the caller does not log the change itself."""
-    user = _lock_accounts_of(user) or User.objects.get(pk=user.pk)  # gone: DoesNotExist
+    user = person_lock(user) or User.objects.get(pk=user.pk)  # gone: DoesNotExist
     before = {"first_name": user.first_name, "last_name": user.last_name}
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.save(update_fields=["first_name", "last_name"])
@@ -115,7 +101,7 @@ def user_rename(*, user: User, first_name: str, last_name: str, audit_actor: Use
 def user_delete(*, user: User, audit_actor: User | None = None) -> None:
     """Deprovision the person from every region of every account first, then delete the
     identity. Ledger rows hold no foreign key, so the deletions are still delivered."""
-    user = _lock_accounts_of(user)
+    user = person_lock(user)
     if user is None:
         return
     if audit_actor is not None:  # an operator (the person's own deletion is logged by profile)
@@ -139,7 +125,7 @@ def account_create(*, name: str, slug: str, owner: User | None = None) -> Accoun
 
 @transaction.atomic
 def account_rename(*, account: Account, name: str) -> Account:
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = account_lock(account.pk)
     account.name = name
     account.full_clean()
     account.save(update_fields=["name"])
@@ -151,7 +137,7 @@ def account_close(*, account: Account, audit_actor: User | None = None) -> Accou
     """Close an account: every member is removed from every region it uses, it stops using
     them, and the row stays (with `closed_at`) so its slug is never given to another account.
     Memberships stay as `removing` until each region confirms, like any removal."""
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = account_lock(account.pk)
     if account.is_closed:
         return account
     account.closed_at = timezone.now()
@@ -162,11 +148,12 @@ def account_close(*, account: Account, audit_actor: User | None = None) -> Accou
     )
     for membership in memberships:
         membership.account = account
-        _membership_mark_removing(membership, regions)
+        # (no per-member re-render of groups: every group is deleted everywhere just below)
+        _membership_mark_removing(membership, regions, rerender_groups=False)
     # Its groups go from every region too, after the removals above re-rendered them (the
     # ledger rows outlive the account-region links dropped below).
     for group in Group.objects.filter(account=account).select_related("account"):
-        group_desire_everywhere(group, removed=True)
+        group_desire_everywhere(group, removed=True, regions=regions)
     for region in regions:  # what other apps provision there for the account goes too
         signals.account_region_removed.send(sender=Account, account=account, region=region)
     AccountRegion.objects.filter(account=account).delete()
@@ -196,7 +183,7 @@ def membership_add(
     # The person first (see the lock order): the representation is rendered from them, and a
     # concurrent change of theirs must see this membership or be seen by it.
     user = User.objects.select_for_update().get(pk=user.pk)
-    account = _lock_account(account.pk)
+    account = account_lock(account.pk)
     if account.is_closed:
         raise ValidationError(f"{account.name} is closed.", code="closed")
     _refuse_while_removing(account=account, user=user)
@@ -468,7 +455,7 @@ def membership_remove(*, membership: Membership, audit_actor: User | None = None
     """Mark the membership `removing` and record its deletion in every region; the row is
     deleted once every region has confirmed (see membership_removal_confirm), at once when
     there is nothing to confirm. Removing twice is harmless."""
-    _lock_account(membership.account_id)
+    account_lock(membership.account_id)
     locked = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user", "account")
@@ -523,12 +510,13 @@ def membership_removals_sweep(*, limit: int = 500) -> int:
     return finished
 
 
-def _membership_mark_removing(membership: Membership, regions) -> None:
+def _membership_mark_removing(membership: Membership, regions, *, rerender_groups: bool = True) -> None:
     membership.status = Membership.Status.REMOVING
     membership.save(update_fields=["status"])
     member_desire_everywhere(membership, removed=True, regions=regions)
-    # Their groups drop them in every region (a region may not reference a user it deletes).
-    groups_of_member_desire(membership)
+    if rerender_groups:
+        # Their groups drop them in every region (a region may not reference a user it deletes).
+        groups_of_member_desire(membership)
 
 
 def _membership_delete_if_confirmed(membership: Membership) -> int:
@@ -541,7 +529,7 @@ def _membership_delete_if_confirmed(membership: Membership) -> int:
 @transaction.atomic
 def account_region_add(*, account: Account, region: Region, audit_actor: User | None = None) -> AccountRegion:
     """The account starts using a region: every member is back-filled there through the ledger."""
-    account = _lock_account(account.pk)
+    account = account_lock(account.pk)
     if account.is_closed:
         raise ValidationError(f"{account.name} is closed.", code="closed")
     account_region, created = AccountRegion.objects.get_or_create(account=account, region=region)
@@ -550,7 +538,7 @@ def account_region_add(*, account: Account, region: Region, audit_actor: User | 
         for membership in memberships.select_related("user", "account").prefetch_related("regions"):
             member_desire_everywhere(membership, regions=[region])
         for group in Group.objects.filter(account=account).select_related("account"):
-            group_desire_everywhere(group)  # sent there once its members are synced there
+            group_desire_everywhere(group, regions=[region])  # sent once its members are synced there
         signals.account_region_added.send(sender=Account, account=account, region=region)
         audit_record(
             action="account.region_add", account=account, actor=audit_actor, target_type="region",
@@ -564,7 +552,7 @@ def account_region_remove(*, account_region: AccountRegion, audit_actor: User | 
     """The account stops using a region: every member's deletion there is recorded first,
     then the link goes. The members page keeps showing that region's badges until the region
     confirmed each deletion. Returns how many deletions were recorded."""
-    _lock_account(account_region.account_id)
+    account_lock(account_region.account_id)
     locked = AccountRegion.objects.select_for_update().filter(pk=account_region.pk).first()
     if locked is None:
         return 0
@@ -590,7 +578,7 @@ def account_region_remove(*, account_region: AccountRegion, audit_actor: User | 
 def _lock_changeable(membership: Membership) -> Membership:
     """Re-read the membership under a row lock (its account's first: see the lock order above);
     one being removed (or gone) cannot change."""
-    _lock_account(membership.account_id)
+    account_lock(membership.account_id)
     locked = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user", "account")

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.locks import account_lock
 from accounts.models import Account, User
 from products.models import Entitlement, Product, ProductRegion
 from products.provisioning import entitlements_desire
@@ -77,7 +78,7 @@ def entitlement_set(
     region's document is recorded anew only when something changed, so repeating a call
     (the demo loader, a double submit) neither bumps the version nor logs twice."""
     # The account lock orders concurrent changes, so each document version holds them all.
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = account_lock(account.pk)
     entitlement_check(account=account, product=product, region=region, status=status)
     if ends_at is not None and timezone.is_naive(ends_at):
         raise ValidationError("ends_at needs a time zone.", code="naive")
@@ -106,7 +107,7 @@ def entitlement_set(
 def entitlement_delete(*, entitlement: Entitlement, actor: User | None = None) -> None:
     """Staff remove an entitlement row (a mistake); the region's document drops the product.
     (Ending a customer's use is a status change: expired or cancelled.)"""
-    account = Account.objects.select_for_update().get(pk=entitlement.account_id)
+    account = account_lock(entitlement.account_id)
     locked = Entitlement.objects.select_for_update().select_related("product", "region")
     locked = locked.filter(pk=entitlement.pk).first()
     if locked is None:

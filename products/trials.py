@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.audit import audit_record
+from accounts.locks import account_lock
 from accounts.models import Account, Membership, User
 from accounts.services import account_region_add
 from products import emails
@@ -53,7 +54,7 @@ def trial_start(
     if actor.account_id != account.pk:
         raise PermissionDenied("Not a member of this account.")
     permissions.require(actor, "members.manage")
-    account = Account.objects.select_for_update().get(pk=account.pk)  # orders concurrent starts
+    account = account_lock(account.pk)  # orders concurrent starts
     if account.is_closed:
         raise ValidationError(f"{account.name} is closed.", code="closed")
     if product.coming_soon:
@@ -111,7 +112,7 @@ def trial_extend(*, entitlement: Entitlement, days: int, actor: User) -> list[En
         raise PermissionDenied("Only staff extend trials.")
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_EXTENSION_DAYS:
         raise ValidationError(f"Extend by 1 to {MAX_EXTENSION_DAYS} days.", code="days")
-    account = Account.objects.select_for_update().get(pk=entitlement.account_id)
+    account = account_lock(entitlement.account_id)
     rows = list(
         Entitlement.objects.select_for_update(of=("self",))
         .select_related("product", "region")

@@ -23,6 +23,7 @@ from django.http import Http404
 
 from accounts import permissions
 from accounts.audit import audit_record
+from accounts.locks import account_lock
 from accounts.models import Account, Membership
 from accounts.services import account_region_add
 from products.models import Entitlement, Product, ProductRegion
@@ -97,7 +98,7 @@ def product_region_add(
     if actor.account_id != account.pk:
         raise PermissionDenied("Not a member of this account.")
     permissions.require(actor, RIGHT)
-    account = Account.objects.select_for_update().get(pk=account.pk)  # orders concurrent changes
+    account = account_lock(account.pk)  # orders concurrent changes
     rows = list(Entitlement.objects.select_for_update().filter(account=account, product=product))
     plan = _plan(account=account, product=product, region=region, rows=rows)
     if plan.adds_region:

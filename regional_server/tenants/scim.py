@@ -34,7 +34,7 @@ from tenants.scim_adapters import (
     user_save,
     user_values,
 )
-from tenants.scim_filter import ScimFilterError, attr_path, parse_filter, to_q
+from tenants.scim_filter import ScimFilterError, attr_path, is_storable_text, parse_filter, to_q
 from tenants.scim_schemas import (
     ERROR_URN,
     MAX_RESULTS,
@@ -137,7 +137,7 @@ def _require_storable_text(value: Any, depth: int = 0) -> None:
     if depth > MAX_JSON_DEPTH:
         raise bad("The body nests too deeply", "invalidSyntax")
     if isinstance(value, str):
-        if "\x00" in value or _SURROGATE.search(value):
+        if not is_storable_text(value):
             raise bad("Text must be valid Unicode without NUL characters", "invalidValue")
     elif isinstance(value, dict):
         for key, item in value.items():
@@ -146,9 +146,6 @@ def _require_storable_text(value: Any, depth: int = 0) -> None:
     elif isinstance(value, list):
         for item in value:
             _require_storable_text(item, depth + 1)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class NotImplementedView(ScimView):

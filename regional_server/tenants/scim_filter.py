@@ -205,7 +205,7 @@ class _Parser:
             except json.JSONDecodeError as exc:
                 raise ScimFilterError(f"Invalid string {text}") from exc
             # JSON escapes can spell what no database holds ("\\ud800", "\\u0000").
-            if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value):
+            if not is_storable_text(value):
                 raise ScimFilterError("Filter strings must be valid Unicode without NUL characters")
             return value
         if kind == "number":
@@ -213,6 +213,15 @@ class _Parser:
         if kind == "word" and text.lower() in {"true", "false", "null"}:
             return {"true": True, "false": False, "null": None}[text.lower()]
         raise ScimFilterError(f"Expected a value, found {text!r}")
+
+
+def is_storable_text(value: str) -> bool:
+    """Text a database column can hold: no NUL character and no lone UTF-16 surrogate (JSON
+    can spell both; SQLite's UTF-8 and PostgreSQL refuse them deep inside a query)."""
+    return "\x00" not in value and _SURROGATE.search(value) is None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_filter(text) -> object:
