@@ -83,12 +83,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "mozilla_django_oidc",
     "django_scim",
-    "tenants",
+    "atrium_kit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "tenants.middleware.CanonicalHostMiddleware",
+    "atrium_kit.middleware.CanonicalHostMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,8 +105,8 @@ if REGION_LISTENER == "machine":
     MIDDLEWARE = [
         "django.middleware.security.SecurityMiddleware",
         "django.middleware.common.CommonMiddleware",
-        "tenants.machine_auth.MachineTokenMiddleware",
-        "tenants.scim.ScimTenantMiddleware",
+        "atrium_kit.machine_auth.MachineTokenMiddleware",
+        "atrium_kit.scim.ScimTenantMiddleware",
     ]
 WSGI_APPLICATION = "region.wsgi.application"
 TEMPLATES = [
@@ -119,7 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tenants.context_processors.region",
+                "atrium_kit.context_processors.region",
             ],
         },
     },
@@ -139,7 +139,7 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tenants.User"
-AUTHENTICATION_BACKENDS = ["tenants.auth.AtriumOIDCBackend"]
+AUTHENTICATION_BACKENDS = ["atrium_kit.auth.AtriumOIDCBackend"]
 
 # Server-side sessions, so a region can end a person's sessions itself (suspension, logout).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -150,7 +150,7 @@ SESSION_COOKIE_AGE = 8 * 3600
 # Secure cookies wherever people reach the region over TLS (production); the demo is plain HTTP.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = REGION_PEOPLE_URL.startswith("https://")
 
-# Login with Atrium (mozilla-django-oidc): code flow + PKCE; ID token checked in tenants.auth.
+# Login with Atrium (mozilla-django-oidc): code flow + PKCE; ID token checked in atrium_kit.auth.
 OIDC_RP_CLIENT_ID = _env("REGION_OIDC_CLIENT_ID", f"region-{REGION_CODE}")
 _secret_file = os.environ.get("REGION_OIDC_SECRET_FILE")
 if _secret_file:
@@ -168,7 +168,7 @@ OIDC_OP_JWKS_ENDPOINT = f"{ATRIUM_ISSUER}/.well-known/jwks.json"
 OIDC_CREATE_USER = False
 OIDC_TIMEOUT = 10
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
-OIDC_CALLBACK_CLASS = "tenants.views.RegionCallbackView"
+OIDC_CALLBACK_CLASS = "atrium_kit.views.RegionCallbackView"
 LOGIN_URL = "oidc_authentication_init"
 LOGIN_REDIRECT_URL = "home"
 LOGIN_REDIRECT_URL_FAILURE = "refused"
@@ -186,7 +186,7 @@ REGION_TRUSTED_CLIENT_IDS = frozenset(
 )
 
 SCIM_SERVICE_PROVIDER = {
-    # Read by tenants.scim_schemas (ServiceProviderConfig); django-scim2 supplies only the user
+    # Read by atrium_kit.scim_schemas (ServiceProviderConfig); django-scim2 supplies only the user
     # model mixin now, its views and adapters are not used (see tenants/scim.py).
     "NETLOC": REGION_MACHINE_URL.split("://", 1)[1],
     "SCHEME": REGION_MACHINE_URL.split("://", 1)[0],

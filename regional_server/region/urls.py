@@ -1,6 +1,6 @@
 from django.urls import include, path
 from mozilla_django_oidc.views import OIDCLogoutView
-from tenants import views
+from atrium_kit import views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,6 +14,6 @@ urlpatterns = [
 ]
 
 # 400 and 500 render without context processors (see views._plain_error_page); 403 and 404 use
-# Django's handlers with our templates (tenants/templates/403.html, 404.html).
-handler400 = "tenants.views.bad_request"
-handler500 = "tenants.views.server_error"
+# Django's handlers with our templates (atrium_kit/templates/403.html, 404.html).
+handler400 = "atrium_kit.views.bad_request"
+handler500 = "atrium_kit.views.server_error"

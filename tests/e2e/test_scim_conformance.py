@@ -1,6 +1,6 @@
 """SCIM conformance over a real region's mutual-TLS machine port, with Atrium's provisioner token
 (RFC 7643 / RFC 7644, one representative check per section; the full per-section suite runs in
-regional_server/tenants/tests/test_scim_*.py against the same code in-process)."""
+regional_server/atrium_kit/tests/test_scim_*.py against the same code in-process)."""
 
 import uuid
 

@@ -3,7 +3,7 @@
 
 import pytest
 
-from tenants.tests.scim_support import acme, assert_scim_error, globex, machine_stack  # noqa: F401
+from atrium_kit.tests.scim_support import acme, assert_scim_error, globex, machine_stack  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

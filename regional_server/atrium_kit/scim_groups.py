@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from tenants.models import Group, User
-from tenants.scim_adapters import (
+from atrium_kit.models import Group, User
+from atrium_kit.scim_adapters import (
     ScimError,
     Shape,
     bad,
@@ -21,8 +21,8 @@ from tenants.scim_adapters import (
     required_string,
     tenant_for_write,
 )
-from tenants.scim_filter import Field
-from tenants.scim_schemas import GROUP_URN, base_url
+from atrium_kit.scim_filter import Field
+from atrium_kit.scim_schemas import GROUP_URN, base_url
 
 MAX_MEMBERS_PER_REQUEST = 10_000
 

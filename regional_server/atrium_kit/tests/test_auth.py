@@ -9,10 +9,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 
-from tenants.auth import AtriumOIDCBackend
-from tenants.models import Tenant
-from tenants.selectors import user_admitted_by_pk, users_admitted_for_sub
-from tenants.services import user_upsert_local
+from atrium_kit.auth import AtriumOIDCBackend
+from atrium_kit.models import Tenant
+from atrium_kit.selectors import user_admitted_by_pk, users_admitted_for_sub
+from atrium_kit.services import user_upsert_local
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 

@@ -3,7 +3,7 @@
 
 import pytest
 
-from tenants.tests.test_entitlements_api import document, machine, put  # noqa: F401
+from atrium_kit.tests.test_entitlements_api import document, machine, put  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from tenants.entitlements import document_parse
-from tenants.services import tenant_entitlements_put, user_upsert_local
+from atrium_kit.entitlements import document_parse
+from atrium_kit.services import tenant_entitlements_put, user_upsert_local
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from tenants.services import user_upsert_local
+from atrium_kit.services import user_upsert_local
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ meta) are part of every resource and, as in RFC 7643 §8.7, not repeated here.""
 
 from django.conf import settings
 
-from tenants.scim_filter import ScimFilterError, attr_path
+from atrium_kit.scim_filter import ScimFilterError, attr_path
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"

@@ -7,8 +7,8 @@ import json
 import pytest
 from django.test import Client, override_settings
 
-from tenants.models import Tenant, TenantEntitlements
-from tenants.tests.test_machine_auth import KEY_1, FakeAtriumJwks, jwks_settings, machine_token, public_jwk
+from atrium_kit.models import Tenant, TenantEntitlements
+from atrium_kit.tests.test_machine_auth import KEY_1, FakeAtriumJwks, jwks_settings, machine_token, public_jwk
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +17,8 @@ MACHINE_STACK = {
     "MIDDLEWARE": [
         "django.middleware.security.SecurityMiddleware",
         "django.middleware.common.CommonMiddleware",
-        "tenants.machine_auth.MachineTokenMiddleware",
-        "tenants.scim.ScimTenantMiddleware",
+        "atrium_kit.machine_auth.MachineTokenMiddleware",
+        "atrium_kit.scim.ScimTenantMiddleware",
     ],
 }
 

@@ -4,8 +4,8 @@
 import pytest
 from django.conf import settings
 
-from tenants.models import Tenant
-from tenants.tests.scim_support import GROUP, LIST, USER, acme, assert_scim_error, machine_stack  # noqa: F401
+from atrium_kit.models import Tenant
+from atrium_kit.tests.scim_support import GROUP, LIST, USER, acme, assert_scim_error, machine_stack  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 BASE = f"{settings.REGION_MACHINE_URL}/scim/v2/acme"

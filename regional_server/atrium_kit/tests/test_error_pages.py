@@ -6,7 +6,7 @@ from django.test import Client, override_settings
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.urls("tenants.tests.urls_failing"),
+    pytest.mark.urls("atrium_kit.tests.urls_failing"),
 ]
 
 PEOPLE_HOST = settings.REGION_PEOPLE_URL.split("://", 1)[1]
@@ -67,7 +67,7 @@ def test_a_post_without_a_csrf_token_is_the_region_403(acme_user):
 def acme_user():
     import uuid
 
-    from tenants.services import user_upsert_local
+    from atrium_kit.services import user_upsert_local
 
     return user_upsert_local(tenant_slug="acme", external_id=str(uuid.uuid4()), email="a@acme.test")
 

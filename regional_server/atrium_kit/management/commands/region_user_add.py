@@ -2,7 +2,7 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.services import user_upsert_local
+from atrium_kit.services import user_upsert_local
 
 
 class Command(BaseCommand):

@@ -13,10 +13,10 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from tenants import services
-from tenants.models import Group, Tenant, User
-from tenants.scim_filter import Field, ScimFilterError, matches, parse_patch_path
-from tenants.scim_schemas import USER_URN, base_url
+from atrium_kit import services
+from atrium_kit.models import Group, Tenant, User
+from atrium_kit.scim_filter import Field, ScimFilterError, matches, parse_patch_path
+from atrium_kit.scim_schemas import USER_URN, base_url
 
 
 class ScimError(Exception):

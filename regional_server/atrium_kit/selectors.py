@@ -1,4 +1,4 @@
-from tenants.models import Tenant, TenantEntitlements, User
+from atrium_kit.models import Tenant, TenantEntitlements, User
 
 
 def users_admitted_for_sub(*, sub: str) -> list[User]:

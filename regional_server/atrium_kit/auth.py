@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from tenants import selectors
+from atrium_kit import selectors
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.test import RequestFactory, override_settings
 
-from tenants.machine_auth import MachineTokenError, MachineTokenMiddleware, machine_principal_from
+from atrium_kit.machine_auth import MachineTokenError, MachineTokenMiddleware, machine_principal_from
 
 KEY_1 = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 KEY_2 = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
-import tenants.models
+import atrium_kit.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 (
                     "scim_id",
                     models.CharField(
-                        default=tenants.models.new_scim_id, editable=False, max_length=36, unique=True
+                        default=atrium_kit.models.new_scim_id, editable=False, max_length=36, unique=True
                     ),
                 ),
                 ("display_name", models.CharField(max_length=200)),

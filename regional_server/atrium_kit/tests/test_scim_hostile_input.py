@@ -8,7 +8,7 @@ import json
 import pytest
 from django.test import Client
 
-from tenants.tests.scim_support import GROUP, PATCH_OP, SEARCH, USER, acme, globex, machine_stack  # noqa: F401
+from atrium_kit.tests.scim_support import GROUP, PATCH_OP, SEARCH, USER, acme, globex, machine_stack  # noqa: F401
 
 BAD_BODIES = [
     "null",

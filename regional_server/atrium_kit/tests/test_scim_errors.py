@@ -4,7 +4,7 @@ RFC names one, a scimType; unknown is 404, unsupported 501, conflict 409, bad sy
 
 import pytest
 
-from tenants.tests.scim_support import USER, acme, assert_scim_error, machine_stack  # noqa: F401
+from atrium_kit.tests.scim_support import USER, acme, assert_scim_error, machine_stack  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

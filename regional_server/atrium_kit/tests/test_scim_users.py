@@ -3,8 +3,8 @@
 
 import pytest
 
-from tenants.models import LoginSession, Tenant, User
-from tenants.tests.scim_support import (  # noqa: F401
+from atrium_kit.models import LoginSession, Tenant, User
+from atrium_kit.tests.scim_support import (  # noqa: F401
     LIST,
     PATCH_OP,
     USER,
@@ -354,7 +354,7 @@ def test_rfc7644_3_4_2_3_sort_by_user_name_both_orders(acme):
     ],
 )
 def test_rfc7644_3_3_a_rejected_create_creates_no_tenant(machine_stack, raw):
-    from tenants.tests.scim_support import Scim
+    from atrium_kit.tests.scim_support import Scim
 
     response = Scim("newco").post("Users", raw=raw)
     assert_scim_error(response, 400)
@@ -362,7 +362,7 @@ def test_rfc7644_3_3_a_rejected_create_creates_no_tenant(machine_stack, raw):
 
 
 def test_rfc7644_3_3_the_first_successful_create_creates_the_tenant(machine_stack):
-    from tenants.tests.scim_support import Scim
+    from atrium_kit.tests.scim_support import Scim
 
     Scim("newco").create_user("first@newco.test")
     assert Tenant.objects.get(slug="newco").users.count() == 1

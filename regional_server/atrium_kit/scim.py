@@ -5,7 +5,7 @@ Users and Groups (CRUD, PATCH, filters, sorting, paging, `attributes`/`excludedA
 the root (`GET /` and `POST /.search`). Every answer that is not a success is a SCIM Error body.
 
 Every query starts from the tenant's rows; a filter is ANDed to that condition in SQL. A write
-creates the tenant only when it succeeds (tenants.scim_adapters.tenant_for_write)."""
+creates the tenant only when it succeeds (atrium_kit.scim_adapters.tenant_for_write)."""
 
 import json
 import logging
@@ -18,9 +18,9 @@ from django.http import HttpResponse
 from django.urls import re_path
 from django.views import View
 
-from tenants import scim_groups as groups
-from tenants.models import Group, Tenant, User
-from tenants.scim_adapters import (
+from atrium_kit import scim_groups as groups
+from atrium_kit.models import Group, Tenant, User
+from atrium_kit.scim_adapters import (
     USER_FIELDS,
     USER_SHAPE,
     USER_SORT,
@@ -34,8 +34,8 @@ from tenants.scim_adapters import (
     user_save,
     user_values,
 )
-from tenants.scim_filter import ScimFilterError, attr_path, is_storable_text, parse_filter, to_q
-from tenants.scim_schemas import (
+from atrium_kit.scim_filter import ScimFilterError, attr_path, is_storable_text, parse_filter, to_q
+from atrium_kit.scim_schemas import (
     ERROR_URN,
     MAX_RESULTS,
     RESOURCE_TYPES,

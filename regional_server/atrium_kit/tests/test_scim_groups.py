@@ -4,8 +4,8 @@ tenant-safe: a member of another tenant is refused and never linked."""
 
 import pytest
 
-from tenants.models import Group, Tenant
-from tenants.tests.scim_support import (  # noqa: F401
+from atrium_kit.models import Group, Tenant
+from atrium_kit.tests.scim_support import (  # noqa: F401
     GROUP,
     PATCH_OP,
     Scim,

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
-from tenants import selectors, services
-from tenants.auth import REFUSAL_LOGIN_FAILED, REFUSAL_NOT_PROVISIONED
-from tenants.entitlements import PRODUCT_CODE, entitlement_of
+from atrium_kit import selectors, services
+from atrium_kit.auth import REFUSAL_LOGIN_FAILED, REFUSAL_NOT_PROVISIONED
+from atrium_kit.entitlements import PRODUCT_CODE, entitlement_of
 
 REFUSAL_MESSAGES = {
     REFUSAL_NOT_PROVISIONED: "Your Atrium identity has no access to this region. "

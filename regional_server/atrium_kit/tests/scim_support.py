@@ -1,7 +1,7 @@
 """Test support for the SCIM conformance tests (not collected: no `test_` prefix).
 
 The tests drive the real machine URL configuration and SCIM middleware through Django's test
-client. Machine-token checks (tenants.machine_auth) have their own tests and run for real in
+client. Machine-token checks (atrium_kit.machine_auth) have their own tests and run for real in
 tests/e2e/test_scim_conformance.py; here a stand-in sets the principal they would set."""
 
 import json
@@ -40,8 +40,8 @@ MACHINE_STACK = {
     "MIDDLEWARE": [
         "django.middleware.security.SecurityMiddleware",
         "django.middleware.common.CommonMiddleware",
-        "tenants.tests.scim_support.ProvisionerForTests",
-        "tenants.scim.ScimTenantMiddleware",
+        "atrium_kit.tests.scim_support.ProvisionerForTests",
+        "atrium_kit.scim.ScimTenantMiddleware",
     ],
 }
 

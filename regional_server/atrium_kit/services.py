@@ -3,8 +3,8 @@ from importlib import import_module
 from django.conf import settings
 from django.db import transaction
 
-from tenants.entitlements import EntitlementsUpdate
-from tenants.models import LoginSession, Tenant, TenantEntitlements, User
+from atrium_kit.entitlements import EntitlementsUpdate
+from atrium_kit.models import LoginSession, Tenant, TenantEntitlements, User
 
 
 def login_session_record(*, session_key: str, user: User, sid: str) -> LoginSession:

@@ -11,9 +11,9 @@ from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from tenants import services
-from tenants.entitlements import DocumentInvalid, document_parse
-from tenants.machine_auth import json_error
+from atrium_kit import services
+from atrium_kit.entitlements import DocumentInvalid, document_parse
+from atrium_kit.machine_auth import json_error
 
 log = logging.getLogger(__name__)
 
