@@ -1,5 +1,6 @@
 from django.urls import include, path
 from mozilla_django_oidc.views import OIDCLogoutView
+
 from atrium_kit import views
 
 urlpatterns = [

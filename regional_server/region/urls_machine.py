@@ -2,6 +2,7 @@
 set per request by atrium_kit.scim.ScimTenantMiddleware; this root answers what is not SCIM."""
 
 from django.urls import path, re_path
+
 from atrium_kit import tenant_api, views
 from atrium_kit.scim import SLUG
 
