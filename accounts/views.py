@@ -26,6 +26,7 @@ from accounts.forms import (
     MemberRoleForm,
     MembersBulkForm,
 )
+from accounts.home_panels import home_panels_for
 from accounts.models import Membership
 from regions import selectors as region_selectors
 from regions.ledger import ledger_retry
@@ -73,6 +74,7 @@ def account_home(request, slug: str):
         "regions": list(region_selectors.regions_of_account(account_id=account.pk)),
         "changes": selectors.account_recent_changes(account=account) if "audit.view" in perms else [],
         "links": _feature_links(slug),
+        "panels": home_panels_for(request, membership, perms),
     }
     return render(request, "accounts/home.html", context)
 

@@ -84,6 +84,10 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "django_scim",
     "atrium_kit",
+    # Products built on the kit (business logic only), each served at <people URL>/p/<code>/.
+    "backup",
+    "posture",
+    "archiver",
 ]
 
 MIDDLEWARE = [

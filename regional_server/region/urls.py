@@ -10,6 +10,9 @@ urlpatterns = [
     path("signed-out/", views.signed_out, name="signed_out"),
     path("logout/", OIDCLogoutView.as_view(), name="logout"),
     path("tenants/<slug:slug>/switch/", views.tenant_switch, name="tenant_switch"),
+    path("p/backup/", include("backup.urls")),
+    path("p/posture/", include("posture.urls")),
+    path("p/archiver/", include("archiver.urls")),
     path("p/<slug:code>/", views.product, name="product"),
     path("oidc/", include("mozilla_django_oidc.urls")),
 ]
