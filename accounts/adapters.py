@@ -1,5 +1,23 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.urls import reverse
 
 
 class AccountAdapter(DefaultAccountAdapter):
     """Hook point for allauth's login flow (MFA stages, SSO routing arrive with their issues)."""
+
+    def get_login_redirect_url(self, request):
+        # A person with no account yet (just signed up, or left every account) would land on
+        # an empty dashboard: onboarding lets them create one. An explicit `next` still wins;
+        # staff (operators, sales) belong to no customer account and are not customers.
+        from accounts.signup import signup_pending
+
+        user = request.user
+        if user.is_authenticated and not user.is_staff and signup_pending(user=user):
+            return reverse("signup:welcome")
+        return super().get_login_redirect_url(request)
+
+    def get_signup_redirect_url(self, request):
+        # After sign-up (and the email confirmation that completes its login).
+        if request.user.is_authenticated:
+            return self.get_login_redirect_url(request)
+        return super().get_signup_redirect_url(request)

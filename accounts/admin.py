@@ -5,9 +5,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 
-from accounts import services
-from accounts.models import Account, AuditEvent, Membership, User
+from accounts import connected_apps, services
+from accounts.forms_apps import ConnectedAppAdminForm
+from accounts.models import Account, AppEnablement, AuditEvent, ConnectedApp, Membership, User
 from regions.models import AccountRegion
 
 
@@ -232,4 +234,82 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConnectedApp)
+class ConnectedAppAdmin(admin.ModelAdmin):
+    """Third-party apps that sign people in with Atrium. Saving goes through
+    accounts.connected_apps, which creates or updates the app's OIDC client; the client secret is
+    shown once, here, and stored only as its keyed hash."""
+
+    form = ConnectedAppAdminForm
+    list_display = ["name", "client", "launch_url", "created_at"]
+    search_fields = ["name", "client__id"]
+    readonly_fields = ["client", "created_at"]
+    list_select_related = ["client"]
+    actions = ["rotate_secret"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "description", "icon", "launch_url", "redirect_uris"]
+        return [*fields, "client", "created_at"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        values = {
+            "name": form.cleaned_data["name"],
+            "description": form.cleaned_data.get("description", ""),
+            "icon": form.cleaned_data.get("icon", ""),
+            "launch_url": form.cleaned_data["launch_url"],
+            "redirect_uris": form.cleaned_data["redirect_uris"],
+            "audit_actor": request.user,
+        }
+        if change:
+            connected_apps.connected_app_update(app=obj, **values)
+            return
+        registered = connected_apps.connected_app_register(**values)
+        obj.pk, obj.client_id = registered.app.pk, registered.app.client_id
+        self._show_secret(request, registered.app, registered.client_secret)
+
+    def _show_secret(self, request, app: ConnectedApp, secret: str) -> None:
+        self.message_user(
+            request,
+            format_html(
+                "Client ID <code>{}</code>. The client secret is shown only once: "
+                '<input readonly size="{}" type="text" value="{}" data-client-secret>',
+                app.client_id, len(secret), secret,
+            ),
+            level=messages.WARNING,
+        )  # fmt: skip
+
+    def delete_model(self, request, obj):
+        connected_apps.connected_app_delete(app=obj, audit_actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for app in queryset:
+            connected_apps.connected_app_delete(app=app, audit_actor=request.user)
+
+    @admin.action(description="Rotate the client secret (shown once)")
+    def rotate_secret(self, request, queryset):
+        for app in queryset:
+            secret = connected_apps.connected_app_secret_rotate(app=app, audit_actor=request.user)
+            self._show_secret(request, app, secret)
+
+
+@admin.register(AppEnablement)
+class AppEnablementAdmin(admin.ModelAdmin):
+    """Which accounts use which apps: account admins decide it on their apps page (audited),
+    so operators only read it here."""
+
+    list_display = ["app", "account", "audience", "enabled_by", "created_at"]
+    list_filter = ["app", "audience"]
+    search_fields = ["account__slug", "account__name", "app__name"]
+    list_select_related = ["app", "account", "enabled_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["account", "app", "audience", "groups", "enabled_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -283,3 +283,56 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are never deleted.")
+
+
+class ConnectedApp(models.Model):
+    """A third-party SaaS app (a wiki, a chat) that signs people in with Atrium: registered by
+    staff as an OIDC client (`client`, created by accounts.connected_apps.connected_app_register),
+    opened from the portal's app launcher at `launch_url`. Atrium signs a person in to it only when
+    one of their accounts has enabled it for them (`AppEnablement`)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=500, blank=True)
+    # A short text or emoji, or a path under static/ (as products' icons).
+    icon = models.CharField(max_length=200, blank=True)
+    launch_url = models.URLField(max_length=500)
+    client = models.OneToOneField(
+        "allauth_idp_oidc.Client", on_delete=models.CASCADE, related_name="connected_app"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def icon_is_static(self) -> bool:
+        return "/" in self.icon or self.icon.endswith((".svg", ".png", ".jpg", ".webp"))
+
+
+class AppEnablement(models.Model):
+    """An account uses a connected app, for every member or for members of chosen groups.
+    Disabling deletes the row (the audit log keeps the history)."""
+
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", "Every member"
+        GROUPS = "groups", "Members of chosen groups"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="app_enablements")
+    app = models.ForeignKey(ConnectedApp, on_delete=models.CASCADE, related_name="enablements")
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.EVERYONE)
+    groups = models.ManyToManyField(Group, blank=True, related_name="app_enablements")
+    enabled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["app__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "app"], name="app_enablement_account_app_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app} for {self.account} ({self.audience})"

@@ -41,7 +41,8 @@ class AtriumOIDCAdapter(DefaultOIDCAdapter):
         if not uris or _view_name(request) != "idp:oidc:authorization":
             return
         client = Client.objects.filter(id=request.GET.get("client_id", "")).first()
-        refused = _refused_resources(client, uris)
+        # Authorization requests are a person's login: never a client-credentials audience.
+        refused = _refused_resources(client, uris, client_credentials=False)
         if refused:
             error = InvalidTargetError(
                 description=f"This client may not request resource {refused[0]}",
@@ -59,7 +60,9 @@ class AtriumOIDCAdapter(DefaultOIDCAdapter):
         its audience must be one this client is registered for (`data.allowed_resources`),
         so a customer's or a region's login client never obtains a token a region accepts."""
         audience = access_token.get("aud") or []
-        refused = _refused_resources(client, [audience] if isinstance(audience, str) else list(audience))
+        # allauth passes no user only for the client-credentials grant.
+        audiences = [audience] if isinstance(audience, str) else list(audience)
+        refused = _refused_resources(client, audiences, client_credentials=user is None)
         if refused:
             raise InvalidTargetError(description=f"This client may not request resource {refused[0]}")
 
@@ -80,24 +83,117 @@ class AtriumOIDCAdapter(DefaultOIDCAdapter):
         return claims
 
 
-def allowed_resources(client: Client | None) -> set[str]:
+def allowed_resources(client: Client | None, *, client_credentials: bool = True) -> set[str]:
     """The audiences (RFC 8707 resources) a client may obtain tokens for; none by default.
 
     `data.allowed_resources` lists them; `data.region_machine_audiences` (the provisioner) means
     every configured region's machine URL, read now, so a region added after the client was
-    registered is reachable at once instead of failing every push with invalid_target."""
+    registered is reachable at once instead of failing every push with invalid_target.
+    `data.atrium_machine_audience` (a region's client) means Atrium's own machine URL
+    (ATRIUM_MACHINE_URL, the directory API), and only for the client-credentials grant: a token
+    minted for a person's login through that client (`client_credentials=False`) never gets it."""
     data = (client.data if client else None) or {}
     allowed = {uri.rstrip("/") for uri in data.get("allowed_resources") or [] if isinstance(uri, str)}
     if data.get("region_machine_audiences") is True:
         allowed |= {url.rstrip("/") for url in Region.objects.values_list("machine_url", flat=True)}
+    if client_credentials and data.get("atrium_machine_audience") is True:
+        allowed.add(settings.ATRIUM_MACHINE_URL.rstrip("/"))
     return allowed
 
 
-def _refused_resources(client: Client | None, uris: list[str]) -> list[str]:
-    allowed = allowed_resources(client)
+def _refused_resources(
+    client: Client | None, uris: list[str], *, client_credentials: bool = True
+) -> list[str]:
+    allowed = allowed_resources(client, client_credentials=client_credentials)
     return [uri for uri in uris if not isinstance(uri, str) or uri.rstrip("/") not in allowed]
 
 
 def _view_name(request) -> str:
     match = getattr(request, "resolver_match", None)
     return match.view_name if match else ""
+
+
+# --- connected apps at the authorize step -------------------------------------------------------
+def authorization_app_gate_install() -> None:
+    """Atrium signs a person in to a connected app (accounts/connected_apps.py) only when one of
+    their active memberships enables it for them. allauth's AuthorizationView issues codes on
+    three paths (consent form, skip-consent, `prompt=none`), so the gate sits in front of all of
+    them: it wraps the view's dispatch (called once from `AccountsConfig.ready`; allauth offers no
+    adapter hook there). Clients that are not connected apps (the regions' `region-*`, the
+    provisioner, API clients) pass untouched."""
+    from allauth.idp.oidc.views import AuthorizationView
+
+    original = AuthorizationView.dispatch
+    if getattr(original, "_atrium_app_gate", False):
+        return
+
+    def dispatch(self, request, *args, **kwargs):
+        refusal = connected_app_refusal(request)
+        if refusal is not None:
+            return refusal
+        return original(self, request, *args, **kwargs)
+
+    dispatch._atrium_app_gate = True
+    AuthorizationView.dispatch = dispatch
+
+
+def _authorize_params(request) -> dict | None:
+    """The authorization request's parameters: the query on GET; on the consent form's POST,
+    the request allauth signed when it showed the form (None when unsigned or tampered with:
+    allauth refuses those itself)."""
+    if request.method != "POST":
+        return request.GET
+    signed = request.POST.get("request")
+    if not signed:
+        return None  # allauth turns it into a GET of the same parameters, gated then
+    from django.core.signing import BadSignature, Signer
+
+    try:
+        _scopes, info = Signer().unsign_object(signed)
+    except BadSignature:
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def connected_app_refusal(request):
+    """None to let allauth go on, or the response that refuses the authorization request."""
+    from urllib.parse import urlencode
+
+    from django.http import HttpResponseRedirect
+    from django.shortcuts import render
+
+    from accounts import connected_apps
+
+    params = _authorize_params(request)
+    client_id = params.get("client_id") if params else None
+    app = connected_apps.connected_app_for_client(client_id=client_id if isinstance(client_id, str) else "")
+    if app is None:
+        return None
+    redirect_uri = params.get("redirect_uri")
+    # Only a redirect URI registered for the app may receive an error; anything else is left to
+    # allauth, which shows its own error page for it.
+    registered = isinstance(redirect_uri, str) and redirect_uri in app.client.get_redirect_uris()
+    state = params.get("state")
+
+    def to_app(error: str, description: str):
+        query = {"error": error, "error_description": description}
+        if isinstance(state, str) and state:
+            query["state"] = state
+        return HttpResponseRedirect(redirect_uri + ("&" if "?" in redirect_uri else "?") + urlencode(query))
+
+    if (
+        request.method == "GET"
+        and registered
+        and (not params.get("code_challenge") or params.get("code_challenge_method") != "S256")
+    ):
+        # Connected apps use the code flow with PKCE (S256) even though they are confidential.
+        return to_app("invalid_request", "PKCE with code_challenge_method=S256 is required.")
+    if not request.user.is_authenticated:
+        return None  # allauth sends the person to the login page and back here
+    if connected_apps.app_open_allowed(user=request.user, app=app):
+        return None
+    if request.method == "GET" and registered and "none" in str(params.get("prompt", "")).split():
+        # prompt=none must never show a page (OIDC Core §3.1.2.1): answer the app instead.
+        return to_app("access_denied", f"{app.name} is not enabled for this person.")
+    context = {"app": app, "ask": connected_apps.admins_to_ask(user=request.user)}
+    return render(request, "accounts/apps_refused.html", context, status=403)

@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # groups
     "groups.view": EVERYONE,
     "groups.manage": ADMINS,
+    # connected SaaS apps (accounts/connected_apps.py): members open the ones enabled for them
+    "apps.manage": ADMINS,  # enable, disable, choose who may open each
     # audit log
     "audit.view": OBSERVERS,
     # commerce (billing issue)

@@ -24,4 +24,5 @@ urlpatterns = [
     path("groups/", include("accounts.urls_groups")),
     path("audit/", include("accounts.urls_audit")),
     path("settings/", include("accounts.urls_settings")),
+    path("apps/", include("accounts.urls_apps")),
 ]

@@ -3,6 +3,8 @@
 from pathlib import Path
 from urllib.parse import urlparse
 
+from django.core.exceptions import ImproperlyConfigured
+
 from portal.env import (
     env_bool,
     env_cache,
@@ -30,8 +32,25 @@ SECRET_KEY = env_secret(
 # The OIDC issuer is configured, never derived from the Host header: regions compare `iss`
 # byte for byte, and localhost vs 127.0.0.1 would otherwise mint two different issuers.
 ATRIUM_ISSUER = env_url("ATRIUM_ISSUER", "http://127.0.0.1:8000")
+# Atrium's own machine port (mutual TLS; the directory API regions read): also the `aud` of the
+# regions' directory tokens, so it is configured, like the issuer, never derived from a request.
+ATRIUM_MACHINE_URL = env_url("ATRIUM_MACHINE_URL", "https://127.0.0.1:9000")
+# Which listener this process serves: "people" (the portal: pages, API, identity provider) or
+# "machine" (portal/urls_machine.py only: healthz and the directory API, no sessions or CSRF).
+ATRIUM_LISTENER = env_str("ATRIUM_LISTENER", "people")
+if ATRIUM_LISTENER not in {"people", "machine"}:
+    raise ImproperlyConfigured(f"ATRIUM_LISTENER must be people or machine, got {ATRIUM_LISTENER!r}")
 ALLOWED_HOSTS = env_list(
-    "ATRIUM_ALLOWED_HOSTS", sorted({"127.0.0.1", "localhost", "testserver", urlparse(ATRIUM_ISSUER).hostname})
+    "ATRIUM_ALLOWED_HOSTS",
+    sorted(
+        {
+            "127.0.0.1",
+            "localhost",
+            "testserver",
+            urlparse(ATRIUM_ISSUER).hostname,
+            urlparse(ATRIUM_MACHINE_URL).hostname,
+        }
+    ),
 )
 
 INSTALLED_APPS = [
@@ -74,6 +93,17 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portal.urls"
+# Machine clients send a Bearer token, never a cookie: no sessions, CSRF or messages there, and
+# only the machine URLs exist (every other portal path is a JSON 404). allauth refuses to start
+# without its middleware; there it only sets allauth's request context (no login pages exist).
+MACHINE_ROOT_URLCONF = "portal.urls_machine"
+MACHINE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+if ATRIUM_LISTENER == "machine":
+    ROOT_URLCONF = MACHINE_ROOT_URLCONF
+    MIDDLEWARE = MACHINE_MIDDLEWARE
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -140,6 +170,9 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# Self-serve sign-up: confirming the email in the browser that signed up signs the person in
+# (allauth only does so for the session holding that pending login) and onboarding follows.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 
 # allauth.idp.oidc: Atrium is the OpenID Connect provider every region trusts.
 IDP_OIDC_ADAPTER = "accounts.oidc.AtriumOIDCAdapter"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("a/<slug:slug>/", include("accounts.urls")),
     path("invite/", include("accounts.urls_invite")),
     path("profile/", include("accounts.urls_profile")),
+    path("welcome/", include("accounts.urls_signup")),
     path("products/", include("products.urls")),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("products.api_urls")),

@@ -3,7 +3,15 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from products import services, trials
-from products.models import Entitlement, Product, ProductRegion
+from products.models import (
+    AccountTrialPolicy,
+    CrossSellRule,
+    Entitlement,
+    Product,
+    ProductRegion,
+    TrialRequest,
+    TrialSalesFlag,
+)
 
 
 class ProductRegionInline(admin.TabularInline):
@@ -100,3 +108,66 @@ class EntitlementAdmin(admin.ModelAdmin):
     @admin.action(description="Extend the trial by 30 days")
     def extend_trial_30(self, request, queryset):
         self._extend(request, queryset, 30)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown to staff, written only by the services (so each change is audited)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccountTrialPolicy)
+class AccountTrialPolicyAdmin(ReadOnlyAdmin):
+    """Owners and admins change it on /products/trial-policy/ (audited)."""
+
+    list_display = ["account", "policy", "updated_by", "updated_at"]
+    list_filter = ["policy"]
+    search_fields = ["account__slug", "account__name"]
+    list_select_related = ["account", "updated_by"]
+
+
+@admin.register(TrialRequest)
+class TrialRequestAdmin(ReadOnlyAdmin):
+    """Members' trial requests, kept after the decision: pending and declined ones are leads."""
+
+    list_display = [
+        "account",
+        "product",
+        "requester_email",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = ["status", "product", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["account__slug", "account__name", "requester_email", "product__code"]
+    list_select_related = ["account", "product", "decided_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(TrialSalesFlag)
+class TrialSalesFlagAdmin(ReadOnlyAdmin):
+    """A trial from an account sharing a company email domain with another account that tried
+    the same product (products/sales_flags.py)."""
+
+    list_display = ["created_at", "account", "product", "email_domain", "other_account"]
+    list_filter = ["product", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["email_domain", "account__slug", "other_account__slug"]
+    list_select_related = ["account", "product", "other_account"]
+
+
+@admin.register(CrossSellRule)
+class CrossSellRuleAdmin(admin.ModelAdmin):
+    """ "Accounts with X often add Y", on the account home and the catalog (products/crosssell.py)."""
+
+    list_display = ["when_product", "recommend_product", "message", "position", "active"]
+    list_editable = ["position", "active"]
+    list_filter = ["active", "when_product"]
+    list_select_related = ["when_product", "recommend_product"]

@@ -6,4 +6,8 @@ class ProductsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from products import receivers  # noqa: F401 - connects the signal receivers
+        from products import (
+            alerts,  # noqa: F401 - registers the account home's security alerts panel
+            crosssell,  # noqa: F401 - registers the account home's products panel
+            receivers,  # noqa: F401 - connects the signal receivers
+        )

@@ -22,7 +22,7 @@ from accounts.audit import audit_record
 from accounts.locks import account_lock
 from accounts.models import Account, Membership, User
 from accounts.services import account_region_add
-from products import emails
+from products import emails, sales_flags
 from products.models import Entitlement, Product, ProductRegion
 from products.services import entitlement_set
 from regions.models import AccountRegion, Region
@@ -101,6 +101,8 @@ def trial_start(
         after={"product": product.code, "regions": [r.code for r in regions], "regions_added": added,
                "ends_at": ends_at.isoformat()},
     )  # fmt: skip
+    # A lead for sales when another account of the same company domain tried it too; never a refusal.
+    sales_flags.trial_sales_flags_record(account=account, product=product, starter=actor.user)
     return entitlements
 
 

@@ -1,19 +1,22 @@
 """The catalog pages: every product, where it is offered, and what the current account owns
 in each region. The account is `?account=<slug>` among the person's own, else their first.
-Admins start a free trial from the product page (POST, through products.trials)."""
+Admins start a free trial from the product page (POST, through products.trials); where the
+account's trial policy lets them, members request one and admins approve or decline it on the
+trial requests page (products.trial_requests)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
 from accounts.selectors import membership_for_page
-from products import selectors, trials, upsell
-from products.forms import TrialStartForm
+from products import crosssell, selectors, trial_requests, trials, upsell
+from products.forms import TrialDeclineForm, TrialPolicyForm, TrialRequestForm, TrialStartForm
 
 
 def _context(request) -> dict:
@@ -29,15 +32,25 @@ def _context(request) -> dict:
 def catalog(request):
     context = _context(request)
     context["entries"] = selectors.catalog(account=context["account"])
+    context["recommendations"] = crosssell.catalog_recommendations(
+        account=context["account"], entries=context["entries"]
+    )
     return render(request, "products/catalog.html", context)
 
 
-def _detail(request, code: str, context: dict, *, form=None, errors=(), status: int = 200):
+def _detail(request, code: str, context: dict, *, form=None, errors=(), request_errors=(), status: int = 200):
     entry = selectors.catalog_entry(code=code, account=context["account"])
+    membership = context.get("membership")
     context["entry"] = entry
-    context["trial"] = selectors.trial_offer(entry=entry, membership=context.get("membership"))
+    trial = context["trial"] = selectors.trial_offer(entry=entry, membership=membership)
+    context["trial_request"] = trial_requests.trial_request_offer(
+        membership=membership, product=entry.product, trial_available=trial.available and not trial.can_start
+    )
+    context["manages_trials"] = permissions.can(membership, trial_requests.POLICY_RIGHT)
     context["trial_errors"] = list(errors)
+    context["request_errors"] = list(request_errors)
     context["chosen"] = form.data.getlist("regions") if form is not None else []
+    context["note"] = form.data.get("note", "") if form is not None else ""
     return render(request, "products/detail.html", context, status=status)
 
 
@@ -147,3 +160,129 @@ def upsell_progress(request, code: str, region: str):
     if request.headers.get("HX-Request"):
         return render(request, "products/upsell_progress_part.html", context)
     return render(request, "products/upsell_progress.html", context)
+
+
+# Who may start trials, and members' trial requests (products.trial_requests) ----------------------
+
+
+def _page_membership(request):
+    """The membership named by ?account= (GET) or the form's `account` (POST); 404 otherwise."""
+    if request.method == "POST":
+        return membership_for_page(user=request.user, slug=request.POST.get("account", ""))
+    membership = _context(request)["membership"]
+    if membership is None:
+        raise Http404("No such account")
+    return membership
+
+
+def _requests_url(account) -> str:
+    return f"{reverse('products:trial_requests')}?account={account.slug}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def trial_policy(request):
+    """Owners and admins choose who starts trials: admins only, or members by request."""
+    membership = _page_membership(request)
+    permissions.require(membership, trial_requests.POLICY_RIGHT)
+    account = membership.account
+    current = trial_requests.trial_policy_of(account=account)
+    form = TrialPolicyForm(request.POST or None, initial={"account": account.slug, "policy": current})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                trial_requests.trial_policy_set(actor=membership, policy=form.cleaned_data["policy"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Saved who may start trials in {account.name}.")
+                return redirect(f"{reverse('products:trial_policy')}?account={account.slug}")
+        status = 400
+    context = {"account": account, "membership": membership, "form": form, "current": current,
+               "requests_url": _requests_url(account)}  # fmt: skip
+    return render(request, "products/trial_policy.html", context, status=status)
+
+
+@login_required
+@require_POST
+def trial_request_create(request, code: str):
+    """A member asks the account's admins for a free trial; back to the product page."""
+    membership = membership_for_page(user=request.user, slug=request.POST.get("account", ""))  # 404
+    account = membership.account
+    product = selectors.product_for_trial(code=code)  # 404
+    offered = {link.region.code: link.region for link in product.availability.all()}
+    form = TrialRequestForm(request.POST, region_codes=sorted(offered))
+    context = {"accounts": selectors.catalog_accounts(user=request.user), "account": account,
+               "membership": membership}  # fmt: skip
+    if not form.is_valid():
+        errors = [error for field_errors in form.errors.values() for error in field_errors]
+        return _detail(request, code, context, form=form, request_errors=errors, status=400)
+    regions = [offered[region_code] for region_code in form.cleaned_data["regions"]]
+    try:
+        trial_requests.trial_request_create(
+            actor=membership, product=product, regions=regions, note=form.cleaned_data["note"]
+        )
+    except ValidationError as exc:
+        return _detail(request, code, context, form=form, request_errors=exc.messages, status=400)
+    messages.success(request, f"Your request for {product.name} went to the admins of {account.name}.")
+    return redirect(f"{reverse('products:detail', args=[code])}?account={account.slug}")
+
+
+def _requests_page(request, membership, *, errors=(), status: int = 200):
+    requests = trial_requests.trial_requests_visible(membership=membership)
+    page = Paginator(requests, 50).get_page(request.GET.get("page"))
+    context = {"account": membership.account, "membership": membership, "page": page, "errors": list(errors),
+               "decides": permissions.can(membership, trial_requests.DECIDE_RIGHT),
+               "sees_all": permissions.can(membership, trial_requests.VIEW_ALL_RIGHT),
+               "policy": trial_requests.trial_policy_of(account=membership.account)}  # fmt: skip
+    return render(request, "products/trial_requests.html", context, status=status)
+
+
+@login_required
+@require_safe
+def trial_requests_list(request):
+    """The account's trial requests: every one for owners, admins and read-only, one's own else."""
+    return _requests_page(request, _page_membership(request))
+
+
+@login_required
+@require_POST
+def trial_request_approve(request, pk: int):
+    membership = _page_membership(request)
+    permissions.require(membership, trial_requests.DECIDE_RIGHT)
+    trial_request = trial_requests.trial_request_of_account(membership=membership, pk=pk)  # 404
+    try:
+        trial_requests.trial_request_approve(actor=membership, trial_request=trial_request)
+    except ValidationError as exc:
+        return _requests_page(request, membership, errors=exc.messages, status=409)
+    messages.success(
+        request, f"Approved: {membership.account.name}'s trial of {trial_request.product.name} has started."
+    )
+    return redirect(_requests_url(membership.account))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def trial_request_decline(request, pk: int):
+    """GET: the form asking for a reason; POST: decline (the requester is mailed the reason)."""
+    membership = _page_membership(request)
+    permissions.require(membership, trial_requests.DECIDE_RIGHT)
+    trial_request = trial_requests.trial_request_of_account(membership=membership, pk=pk)  # 404
+    form = TrialDeclineForm(request.POST or None, initial={"account": membership.account.slug})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                trial_requests.trial_request_decline(
+                    actor=membership, trial_request=trial_request, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(request, f"Declined {trial_request.requester_email}'s request.")
+                return redirect(_requests_url(membership.account))
+        status = 400
+    context = {"account": membership.account, "membership": membership, "trial_request": trial_request,
+               "form": form, "back": _requests_url(membership.account)}  # fmt: skip
+    return render(request, "products/trial_request_decline.html", context, status=status)

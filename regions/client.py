@@ -410,3 +410,51 @@ def tenant_entitlements_put(*, machine_url: str, tenant: str, document: dict, ve
         # A region that claims to hold less than it was sent did not apply it.
         raise RegionError(f"Tenant entitlements put: the region holds version {held!r}, sent {version}")
     return held
+
+
+# --- products' machine endpoints ------------------------------------------------------------------
+# The account home waits on this call: a region that is down or slow must cost little.
+ALERTS_SUMMARY_TIMEOUT_S = 2.0
+SEVERITIES = ("high", "medium", "low")
+
+
+def tenant_alerts_summary(*, region, tenant_slug: str) -> dict:
+    """Security Posture's open alerts of the tenant in `region` (contract C): `{"tenant", "open",
+    "by_severity": {"high", "medium", "low"}, "url"}`, counts only — the alerts stay there.
+
+    RegionError for every failure, including an answer that is not the contract's shape."""
+    path = f"/tenant/v1/{tenant_slug}/products/posture/alerts/summary"
+    machine_url = region.machine_url
+    for attempt in (1, 2):
+        headers = {
+            "Authorization": f"Bearer {m2m_token(audience=machine_url, scope='tenant', fresh=attempt == 2)}",
+            "Accept": TENANT_JSON,
+        }
+        try:
+            response = _http(machine_url).get(path, headers=headers, timeout=ALERTS_SUMMARY_TIMEOUT_S)
+        except httpx.HTTPError as exc:
+            _http_forget(machine_url)
+            raise RegionError(f"{machine_url} unreachable: {type(exc).__name__}: {exc}") from exc
+        if response.status_code != 401:
+            break  # else: a rotated key or an expired cached token, retried once with a fresh one
+    _raise_for(response, "Posture alerts summary")
+    return _alerts_summary_parse(response, tenant_slug=tenant_slug)
+
+
+def _count(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"not a count: {value!r}")
+    return value
+
+
+def _alerts_summary_parse(response: httpx.Response, *, tenant_slug: str) -> dict:
+    try:
+        body = response.json()
+        if body["tenant"] != tenant_slug:
+            raise ValueError(f"the summary of {body['tenant']!r}")
+        by_severity = {s: _count(body["by_severity"][s]) for s in SEVERITIES}
+        summary = {"tenant": tenant_slug, "open": _count(body["open"]), "by_severity": by_severity}
+        summary["url"] = str(body.get("url") or "")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise RegionError(f"Posture alerts summary: an answer not in the contract's shape ({exc})") from exc
+    return summary

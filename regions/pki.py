@@ -1,7 +1,10 @@
 """The development CA for mutual TLS between Atrium and the regions' machine ports.
 
-One CA, one server certificate per region (named for its machine URL's host) and one client
-certificate for Atrium, at fixed paths under `.run/pki/` (a real CA replaces them in production).
+One CA and, at fixed paths under `.run/pki/` (a real CA replaces them in production):
+- towards the regions: a server certificate per region (named for its machine URL's host) and
+  one client certificate for Atrium;
+- towards Atrium's own machine port (the directory API): a server certificate for the host of
+  ATRIUM_MACHINE_URL and one client certificate per region.
 """
 
 import datetime
@@ -45,10 +48,28 @@ class PkiPaths:
     def server_key(self, region_code: str) -> Path:
         return self.root / f"region-{region_code}.key"
 
+    @property
+    def machine_cert(self) -> Path:
+        return self.root / "atrium-machine.pem"
 
-def pki_ensure(*, paths: PkiPaths, regions: list[tuple[str, str]]) -> list[Path]:
-    """Create what is missing: the CA, Atrium's client certificate, and a server certificate
-    for each (region code, machine URL). Existing files are kept. Returns the files written."""
+    @property
+    def machine_key(self) -> Path:
+        return self.root / "atrium-machine.key"
+
+    def region_client_cert(self, region_code: str) -> Path:
+        return self.root / f"region-{region_code}-client.pem"
+
+    def region_client_key(self, region_code: str) -> Path:
+        return self.root / f"region-{region_code}-client.key"
+
+
+def pki_ensure(
+    *, paths: PkiPaths, regions: list[tuple[str, str]], machine_url: str | None = None
+) -> list[Path]:
+    """Create what is missing: the CA, Atrium's client certificate, for each (region code,
+    machine URL) a server certificate and the region's client certificate, and, when
+    `machine_url` (ATRIUM_MACHINE_URL) is given, the server certificate of Atrium's machine port.
+    Existing files are kept. Returns the certificate files written (and the CA key)."""
     written: list[Path] = []
     # The CA key and every private key live here: the folder is the owner's alone.
     paths.root.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -67,25 +88,43 @@ def pki_ensure(*, paths: PkiPaths, regions: list[tuple[str, str]]) -> list[Path]
         _write_key(paths.ca_key, ca_key)
         _write_cert(paths.ca_cert, ca_cert)
         written += [paths.ca_cert, paths.ca_key]
-        # A new CA invalidates every certificate it did not sign.
-        for stale in list(paths.root.glob("region-*.pem")) + [paths.client_cert]:
-            stale.unlink(missing_ok=True)
+        # A new CA invalidates every certificate it did not sign (region-*.pem covers the
+        # regions' server and client certificates).
+        stale = list(paths.root.glob("region-*.pem")) + [paths.client_cert, paths.machine_cert]
+        for path in stale:
+            path.unlink(missing_ok=True)
     ca_key = serialization.load_pem_private_key(paths.ca_key.read_bytes(), password=None)
     ca_cert = x509.load_pem_x509_certificate(paths.ca_cert.read_bytes())
+    client_usage = ExtendedKeyUsageOID.CLIENT_AUTH
     if not paths.client_cert.exists():
-        client_usage = ExtendedKeyUsageOID.CLIENT_AUTH
         _issue(ca_cert, ca_key, "atrium", [], client_usage, paths.client_cert, paths.client_key)
         written.append(paths.client_cert)
-    for code, machine_url in regions:
+    if machine_url is not None and not paths.machine_cert.exists():
+        _issue(
+            ca_cert, ca_key, "atrium-machine", _server_names(machine_url), ExtendedKeyUsageOID.SERVER_AUTH,
+            paths.machine_cert, paths.machine_key,
+        )  # fmt: skip
+        written.append(paths.machine_cert)
+    for code, region_machine_url in regions:
         if not paths.server_cert(code).exists():
-            host = urlparse(machine_url).hostname or "127.0.0.1"
-            names = sorted({host, "127.0.0.1", "localhost"})
             _issue(
-                ca_cert, ca_key, f"region-{code}", names, ExtendedKeyUsageOID.SERVER_AUTH,
-                paths.server_cert(code), paths.server_key(code),
+                ca_cert, ca_key, f"region-{code}", _server_names(region_machine_url),
+                ExtendedKeyUsageOID.SERVER_AUTH, paths.server_cert(code), paths.server_key(code),
             )  # fmt: skip
             written.append(paths.server_cert(code))
+        if not paths.region_client_cert(code).exists():
+            # The subject names the region, so Atrium's machine port can log who called.
+            _issue(
+                ca_cert, ca_key, f"region-{code}-client", [], client_usage,
+                paths.region_client_cert(code), paths.region_client_key(code),
+            )  # fmt: skip
+            written.append(paths.region_client_cert(code))
     return written
+
+
+def _server_names(url: str) -> list[str]:
+    host = urlparse(url).hostname or "127.0.0.1"
+    return sorted({host, "127.0.0.1", "localhost"})
 
 
 def _issue(ca_cert, ca_key, common_name, names, usage, cert_path: Path, key_path: Path) -> None:

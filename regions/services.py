@@ -14,6 +14,9 @@ from django.db import transaction
 from regions.models import Region
 
 REGION_LOGIN_SCOPES = ["openid", "email", "profile"]
+# The region's services read their tenants' users and groups from Atrium's machine port
+# (accounts/directory.py) with a client-credentials token of the same client.
+DIRECTORY_SCOPE = "directory:read"
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,20 @@ def region_oidc_client_register(*, region: Region, secrets_dir: Path) -> Registe
     client.name = f"Region {region.name}"
     client.type = Client.Type.CONFIDENTIAL
     client.skip_consent = True
-    client.set_scopes(REGION_LOGIN_SCOPES)
+    client.set_scopes([*REGION_LOGIN_SCOPES, DIRECTORY_SCOPE])
     client.set_default_scopes(REGION_LOGIN_SCOPES)
     # No refresh_token grant: a region keeps its own session after login and never refreshes
     # (mozilla-django-oidc re-runs the code flow, prompt=none, when it wants a fresh check), so a
     # refresh token would only be a 30-day credential sitting in the region's session store.
-    client.set_grant_types([Client.GrantType.AUTHORIZATION_CODE])
+    # Client credentials: the region's own M2M token for Atrium's directory API.
+    client.set_grant_types([Client.GrantType.AUTHORIZATION_CODE, Client.GrantType.CLIENT_CREDENTIALS])
+    # Its one audience: Atrium's machine URL, read when a token is asked for
+    # (accounts.oidc.allowed_resources), and only by client credentials: a person's login
+    # through this client never yields a token the machine port accepts.
+    data = {**(client.data or {}), "atrium_machine_audience": True}
+    data.pop("allowed_resources", None)
+    data.pop("region_machine_audiences", None)
+    client.data = data
     client.response_types = "code"
     client.set_redirect_uris([region.oidc_redirect_uri])
     client.set_post_logout_redirect_uris([region.people_url.rstrip("/") + "/"])

@@ -40,6 +40,7 @@ TABLE = {
     "sync.retry": (1, 1, 0, 0, 0),
     "groups.view": (1, 1, 1, 1, 1),
     "groups.manage": (1, 1, 0, 0, 0),
+    "apps.manage": (1, 1, 0, 0, 0),
     "audit.view": (1, 1, 0, 0, 1),
     "billing.view": (1, 1, 0, 1, 1),
     "billing.manage": (1, 0, 0, 1, 0),

@@ -52,3 +52,14 @@ def test_an_entitlement_grants_use_only_while_trial_or_active_and_not_ended(stat
     ends_at = now + timedelta(days=ends_in_days) if ends_in_days is not None else None
     entitlement = Entitlement(status=status, starts_at=now - timedelta(days=30), ends_at=ends_at)
     assert entitlement.is_effective is effective
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["trial-policy", "trial-requests"])
+def test_a_product_cannot_take_the_code_of_a_catalog_page(code):
+    from django.core.exceptions import ValidationError
+
+    from products.models import Product
+
+    with pytest.raises(ValidationError, match="names a page of the catalog"):
+        Product(code=code, name="Clash", trial_days=0).full_clean()

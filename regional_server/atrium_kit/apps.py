@@ -9,3 +9,6 @@ class AtriumKitConfig(AppConfig):
     name = "atrium_kit"
     label = "tenants"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from atrium_kit import checks  # noqa: F401 - registers the kit's system checks

@@ -15,6 +15,11 @@ PRODUCT_CODE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 MAX_PRODUCTS = 500
 MAX_VERSION = 2**31 - 1  # the column's range
 
+# What the tenant's entitlements document says about one product, now.
+ENTITLED = "entitled"
+EXPIRED = "expired"
+NONE = "none"
+
 
 class DocumentInvalid(Exception):
     def __init__(self, detail: str):
@@ -71,16 +76,28 @@ def _instant(code: str, value: Any) -> str | None:
     return instant.isoformat()
 
 
-def entitlement_of(document: dict | None, *, code: str, now: datetime) -> dict | None:
-    """The tenant's entitlement to `code` if it grants access now (trial or active, not past
-    ends_at), else None."""
+def entitlement_state(document: dict | None, *, code: str, now: datetime) -> tuple[str, dict | None]:
+    """(ENTITLED | EXPIRED | NONE, the document's entry for `code` or None).
+
+    Expired means the product was held and its time ran out: the document says `expired`, or a
+    trial/active entitlement is past its `ends_at` (the region enforces the end itself, without
+    waiting for Atrium's push). Cancelled, or not in the document at all, is NONE."""
     for product in (document or {}).get("products", []):
         if product["code"] != code:
             continue
+        if product["status"] == "expired":
+            return EXPIRED, product
         if product["status"] not in ENTITLING_STATUSES:
-            return None
+            return NONE, product
         ends_at = product["ends_at"]
         if ends_at is not None and datetime.fromisoformat(ends_at) <= now:
-            return None
-        return product
-    return None
+            return EXPIRED, product
+        return ENTITLED, product
+    return NONE, None
+
+
+def entitlement_of(document: dict | None, *, code: str, now: datetime) -> dict | None:
+    """The tenant's entitlement to `code` if it grants access now (trial or active, not past
+    ends_at), else None."""
+    state, entry = entitlement_state(document, code=code, now=now)
+    return entry if state == ENTITLED else None

@@ -11,6 +11,7 @@ missing scope — is 403 `insufficient_scope`, because a fresh token for the sam
 refused just the same, and a 401 would only invite a retry loop.
 """
 
+import functools
 import json
 import logging
 import threading
@@ -201,3 +202,39 @@ class MachineTokenMiddleware:
                 return scim_error(exc.status, exc.detail)
             return json_error(exc.status, exc.detail)
         return self.get_response(request)
+
+
+def machine_view(*, scope: str):
+    """Decorator for a product app's views on the machine listener: `@machine_view(scope="tenant")`.
+
+    The view runs only for a verified M2M principal holding `scope`: the one
+    MachineTokenMiddleware set, or — where that middleware did not run — one verified here from
+    the request's Bearer token (a view never runs unauthenticated because of a settings slip).
+    Under `/tenant/` the middleware has already required scope `tenant`; a product may require a
+    further scope of its own. Errors are the tenant API's JSON (`{"status", "detail"}`), 401 for
+    a token that cannot be verified, 403 for a missing scope. The view is CSRF-exempt: machines
+    send no cookies."""
+    if not isinstance(scope, str) or not scope or " " in scope:
+        raise ValueError("machine_view needs one scope, e.g. machine_view(scope='tenant')")
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            principal = getattr(request, "user", None)
+            if not isinstance(principal, MachinePrincipal):
+                try:
+                    principal = machine_principal_from(
+                        request.headers.get("Authorization", ""), required_scope=scope
+                    )
+                except MachineTokenError as exc:
+                    return json_error(exc.status, exc.detail)
+                request.user = principal
+            if scope not in principal.scopes:
+                return json_error(403, f"The token lacks scope '{scope}'.")
+            return view(request, *args, **kwargs)
+
+        wrapped.csrf_exempt = True
+        wrapped.atrium_kit_machine_scope = scope
+        return wrapped
+
+    return decorator

@@ -7,13 +7,14 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
 from atrium_kit import selectors, services
 from atrium_kit.auth import REFUSAL_LOGIN_FAILED, REFUSAL_NOT_PROVISIONED
-from atrium_kit.entitlements import PRODUCT_CODE, entitlement_of
+from atrium_kit.entitlements import PRODUCT_CODE
+from atrium_kit.navigation import product_display_name
+from atrium_kit.products import product_gate
 
 REFUSAL_MESSAGES = {
     REFUSAL_NOT_PROVISIONED: "Your Atrium identity has no access to this region. "
@@ -67,29 +68,16 @@ def home(request):
     return render(request, "tenants/home.html", {"other_tenants": other_tenants})
 
 
-@login_required
 def product(request, code: str):
-    """A product's page, for members of a tenant entitled to it here (trial or active, not
-    past its end); anyone else is sent on to the portal's page where access is asked for."""
+    """The generic product page, for a code no product app serves here (e.g. one the catalog
+    announces): the same check as every product (`product_gate`, what `@product_view` runs)."""
     if not PRODUCT_CODE.match(code):
         raise Http404("No such product")
-    tenant = request.user.tenant
-    held = selectors.tenant_entitlements_of(tenant=tenant)
-    entitlement = entitlement_of(held.document if held else None, code=code, now=timezone.now())
-    if entitlement is None:
-        context = {
-            "code": code,
-            "tenant": tenant,
-            "portal_product_url": _portal_product_url(code, tenant.slug),
-        }
-        return render(request, "tenants/product_refused.html", context, status=403)
-    context = {"code": code, "tenant": tenant, "entitlement": entitlement, "version": held.version}
+    refusal = product_gate(request, code)
+    if refusal is not None:
+        return refusal
+    context = {"code": code, "product_name": product_display_name(request, code)}
     return render(request, "tenants/product.html", context)
-
-
-def _portal_product_url(code: str, tenant_slug: str) -> str:
-    # The tenant is the account's slug: the portal's page opens on that account.
-    return f"{settings.ATRIUM_PORTAL_URL}/products/{code}/?{urlencode({'account': tenant_slug})}"
 
 
 @login_required

@@ -1,2 +1,10 @@
+from django.urls import path
+
+from posture import views
+
 app_name = "posture"
-urlpatterns = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("scan/", views.scan, name="scan"),
+    path("alerts/", views.alerts, name="alerts"),
+]

@@ -84,11 +84,16 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "django_scim",
     "atrium_kit",
-    # Products built on the kit (business logic only), each served at <people URL>/p/<code>/.
+    # Products built on the kit (business logic only); each also named in ATRIUM_KIT_PRODUCTS.
     "backup",
     "posture",
     "archiver",
 ]
+
+# The products the kit serves: `<app>.urls` at <people URL>/p/<code>/ and, when the app has one,
+# `<app>.urls_machine` at <machine URL>/tenant/v1/<tenant>/products/<code>/. App labels (code =
+# label), or a dict code → app label. Adding a product = its INSTALLED_APPS entry + its name here.
+ATRIUM_KIT_PRODUCTS = ["backup", "posture", "archiver"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -124,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "atrium_kit.context_processors.region",
+                "atrium_kit.context_processors.kit",
             ],
         },
     },
@@ -188,6 +194,29 @@ ATRIUM_JWKS_REFETCH_SECONDS = float(_env("REGION_JWKS_REFETCH_SECONDS", "10"))
 REGION_TRUSTED_CLIENT_IDS = frozenset(
     c.strip() for c in _env("REGION_TRUSTED_CLIENT_IDS", "atrium-provisioner").split(",") if c.strip()
 )
+
+# The directory client (atrium_kit.directory): this region reads its tenants' users, groups,
+# products and regions from Atrium's machine port over mutual TLS, with its own M2M token
+# (client credentials of REGION_OIDC_CLIENT_ID, scope directory:read, aud = ATRIUM_MACHINE_URL).
+ATRIUM_MACHINE_URL = _env("ATRIUM_MACHINE_URL", "https://127.0.0.1:9000").rstrip("/")
+ATRIUM_TOKEN_ENDPOINT = f"{ATRIUM_ISSUER}/identity/o/api/token"
+_pki_dir = PROJECT_ROOT / ".run" / "pki"
+REGION_TLS_CA_FILE = Path(_env("REGION_TLS_CA_FILE", str(_pki_dir / "ca.pem")))
+REGION_TLS_CLIENT_CERT = Path(
+    _env("REGION_TLS_CLIENT_CERT", str(_pki_dir / f"region-{REGION_CODE}-client.pem"))
+)
+REGION_TLS_CLIENT_KEY = Path(
+    _env("REGION_TLS_CLIENT_KEY", str(_pki_dir / f"region-{REGION_CODE}-client.key"))
+)
+# Seconds per call (connect, read, ...): pages wait on the directory, so a slow Atrium costs little.
+ATRIUM_DIRECTORY_TIMEOUT = float(_env("ATRIUM_DIRECTORY_TIMEOUT", "3"))
+# The shared navigation caches the directory's answer per tenant this long, and an outage a
+# shorter while (so a down machine port is not asked, and waited on, for every page).
+ATRIUM_KIT_NAV_CACHE_SECONDS = float(_env("ATRIUM_KIT_NAV_CACHE_SECONDS", "60"))
+ATRIUM_KIT_NAV_FAILURE_CACHE_SECONDS = float(_env("ATRIUM_KIT_NAV_FAILURE_CACHE_SECONDS", "10"))
+
+# Per process (the navigation cache only; nothing shared between processes lives here).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "atrium-kit"}}
 
 SCIM_SERVICE_PROVIDER = {
     # Read by atrium_kit.scim_schemas (ServiceProviderConfig); django-scim2 supplies only the user

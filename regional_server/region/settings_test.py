@@ -8,3 +8,9 @@ import os
 os.environ.setdefault("REGION_SECRET_KEY", "test-only-region-secret-key-not-for-any-server")
 
 from region.settings import *  # noqa: E402, F403
+
+# Atrium's directory is not running for the regional suite: a closed port refuses at once (the
+# shared navigation degrades), whatever else listens on this machine. Tests that need the
+# directory start their own (atrium_kit/tests/directory_support.py) and point these at it.
+ATRIUM_TOKEN_ENDPOINT = "http://127.0.0.1:9/identity/o/api/token"
+ATRIUM_MACHINE_URL = "https://127.0.0.1:9"

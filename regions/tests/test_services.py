@@ -28,7 +28,7 @@ def test_it_registers_a_login_client_and_writes_its_secret(region_eu, tmp_path):
     assert client.secret.startswith("hmac-sha256$")
     assert client.get_redirect_uris() == ["http://127.0.0.1:8102/oidc/callback/"]
     assert client.skip_consent is True
-    assert set(client.get_scopes()) == {"openid", "email", "profile"}
+    assert set(client.get_scopes()) == {"openid", "email", "profile", "directory:read"}
     assert stat.S_IMODE(result.secret_file.stat().st_mode) == 0o600
 
 
@@ -72,7 +72,10 @@ def test_a_region_login_client_has_no_refresh_grant_and_loses_old_refresh_tokens
     # when it is registered again (every `make demo` start does)
     region_oidc_client_register(region=region_eu, secrets_dir=tmp_path)
     # then
-    assert Client.objects.get(id="region-eu").get_grant_types() == [Client.GrantType.AUTHORIZATION_CODE]
+    assert Client.objects.get(id="region-eu").get_grant_types() == [
+        Client.GrantType.AUTHORIZATION_CODE,
+        Client.GrantType.CLIENT_CREDENTIALS,  # its directory token (accounts/tests/test_directory_tokens.py)
+    ]
     assert not Token.objects.filter(client_id="region-eu", type=Token.Type.REFRESH_TOKEN).exists()
 
 

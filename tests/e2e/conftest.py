@@ -1,7 +1,11 @@
 """Real processes around the portal (pytest-django's live server, on the test PostgreSQL):
 
 - per region a people listener and a machine listener (gunicorn, mutual TLS, own SQLite),
-- a Celery worker and beat on Redis, on the same test database.
+- a Celery worker and beat on Redis, on the same test database,
+- Atrium's own machine listener (`atrium_machine`: gunicorn, ATRIUM_LISTENER=machine, mutual TLS,
+  the directory API) on the same test database; every region is started knowing its URL
+  (ATRIUM_MACHINE_URL) and its own client certificate (REGION_TLS_*), the listener itself only
+  when a test asks for it.
 
 Started once per session. Portal rows they rely on (regions, OIDC clients with fixed secrets)
 are recreated per test because transactional tests truncate every table; each region's database
@@ -11,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -130,9 +135,16 @@ def pki(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def region_processes(live_server, pki, tmp_path_factory):
+def atrium_machine_url():
+    """Where Atrium's machine listener runs (fixed before any region starts: they are told)."""
+    return f"https://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def region_processes(live_server, pki, tmp_path_factory, atrium_machine_url):
     overrides = {
         "ATRIUM_ISSUER": live_server.url,
+        "ATRIUM_MACHINE_URL": atrium_machine_url,
         "ATRIUM_TLS_CA_FILE": pki.ca_cert,
         "ATRIUM_TLS_CLIENT_CERT": pki.client_cert,
         "ATRIUM_TLS_CLIENT_KEY": pki.client_key,
@@ -143,7 +155,11 @@ def region_processes(live_server, pki, tmp_path_factory):
         setattr(settings, name, value)
     started: dict[str, RegionProcess] = {}
     specs = [(code, name, free_port(), free_port()) for code, name in REGION_SPECS]
-    pki_ensure(paths=pki, regions=[(code, f"https://127.0.0.1:{m}") for code, _, _, m in specs])
+    pki_ensure(
+        paths=pki,
+        regions=[(code, f"https://127.0.0.1:{m}") for code, _, _, m in specs],
+        machine_url=atrium_machine_url,
+    )
     try:
         for code, name, people_port, machine_port in specs:
             run_dir = tmp_path_factory.mktemp(f"region-{code}")
@@ -164,6 +180,11 @@ def region_processes(live_server, pki, tmp_path_factory):
                 "REGION_SECRET_KEY": f"test-only-region-{code}-secret-key-0123456789",
                 "REGION_TRUSTED_CLIENT_IDS": settings.ATRIUM_M2M_CLIENT_ID,
                 "ATRIUM_ISSUER": live_server.url,
+                # Atrium's directory API (contract A): its URL and this region's own client certificate.
+                "ATRIUM_MACHINE_URL": atrium_machine_url,
+                "REGION_TLS_CA_FILE": str(pki.ca_cert),
+                "REGION_TLS_CLIENT_CERT": str(pki.region_client_cert(code)),
+                "REGION_TLS_CLIENT_KEY": str(pki.region_client_key(code)),
             }
             region.manage("migrate", "--noinput", "-v", "0")
             region.start("people")
@@ -180,15 +201,20 @@ def region_processes(live_server, pki, tmp_path_factory):
             setattr(settings, name, value)
 
 
+def live_database_url() -> str:
+    """The test database the live server uses, for the portal processes started beside it."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 @pytest.fixture(scope="session")
 def celery_processes(region_processes, live_server, pki, tmp_path_factory, django_db_setup):
     """A real worker and beat on Redis, using the test database the live server uses."""
-    db = connection.settings_dict
     run_dir = tmp_path_factory.mktemp("celery")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": live_database_url(),
         "ATRIUM_ISSUER": live_server.url,
         "ATRIUM_TLS_CA_FILE": str(pki.ca_cert),
         "ATRIUM_TLS_CLIENT_CERT": str(pki.client_cert),
@@ -219,6 +245,88 @@ def celery_processes(region_processes, live_server, pki, tmp_path_factory, djang
     finally:
         stop_process(beat)
         stop_process(worker)
+
+
+@dataclass
+class AtriumMachine:
+    """Atrium's machine listener as a region reaches it (contract A)."""
+
+    url: str
+    pki: PkiPaths
+    process: subprocess.Popen
+    log_file: Path
+
+    def http(self, region_code: str | None = None, **kwargs) -> httpx.Client:
+        """An mTLS client presenting `region_code`'s client certificate (none: no certificate)."""
+        context = ssl.create_default_context(cafile=str(self.pki.ca_cert))
+        if region_code is not None:
+            context.load_cert_chain(
+                str(self.pki.region_client_cert(region_code)), str(self.pki.region_client_key(region_code))
+            )
+        return httpx.Client(base_url=self.url, verify=context, timeout=10, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def atrium_machine(region_processes, live_server, pki, atrium_machine_url, oidc_signing_key, django_db_setup,
+                   tmp_path_factory):  # fmt: skip
+    """Atrium's machine listener: the portal under gunicorn with ATRIUM_LISTENER=machine, mutual
+    TLS (`--cert-reqs 2`, our CA), on the test database the live server uses, verifying tokens
+    with the session's signing key (the live server signs them)."""
+    run_dir = tmp_path_factory.mktemp("atrium-machine")
+    key_file = run_dir / "oidc-signing.pem"
+    key_file.write_text(oidc_signing_key)
+    key_file.chmod(0o600)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": live_database_url(),
+        "ATRIUM_LISTENER": "machine",
+        "ATRIUM_ISSUER": live_server.url,
+        "ATRIUM_MACHINE_URL": atrium_machine_url,
+        "ATRIUM_OIDC_KEY_FILE": str(key_file),
+    }
+    log_file = run_dir / "machine.log"
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "portal.wsgi", "--bind", atrium_machine_url.split("://", 1)[1],
+         "--workers", "1", "--worker-class", "gthread", "--threads", "4", "--no-control-socket",
+         "--graceful-timeout", "1",
+         "--certfile", str(pki.machine_cert), "--keyfile", str(pki.machine_key),
+         "--ca-certs", str(pki.ca_cert), "--cert-reqs", "2", "--do-handshake-on-connect"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=open(log_file, "a"), stderr=subprocess.STDOUT,  # noqa: SIM115 - lives with the process
+    )  # fmt: skip
+    machine = AtriumMachine(atrium_machine_url, pki, process, log_file)
+    try:
+        first = next(iter(region_processes))
+
+        def probe():
+            with machine.http(first) as http:
+                return http.get("/healthz")
+
+        try:
+            wait_until_up(probe, process)
+        except RuntimeError as exc:
+            raise RuntimeError(
+                f"Atrium's machine listener did not start: {exc}\n{log_file.read_text()[-3000:]}"
+            ) from exc
+        yield machine
+    finally:
+        stop_process(process)
+
+
+def directory_token(live_server_url: str, region_code: str, secret: str, *, scope: str = "directory:read",
+                    resource: str | None = None) -> httpx.Response:  # fmt: skip
+    """A region's own client-credentials token request for the directory (contract A)."""
+    return httpx.post(
+        f"{live_server_url}/identity/o/api/token",
+        data={
+            "grant_type": "client_credentials",
+            "scope": scope,
+            "resource": resource or settings.ATRIUM_MACHINE_URL,
+        },
+        auth=(f"region-{region_code}", secret),
+        timeout=10,
+    )
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.groups import group_create, group_members_add
 from accounts.models import Account, Group, Membership, User
 from accounts.services import account_create, account_region_add, membership_add, user_create
-from products.models import Entitlement, Product
+from products.models import CrossSellRule, Entitlement, Product
 from products.services import entitlement_set, product_create
 from regions.models import Region
 
@@ -97,7 +97,25 @@ class Command(BaseCommand):
         if not User.objects.filter(email="admin@atrium.test").exists():
             User.objects.create_superuser(email="admin@atrium.test", password=DEMO_PASSWORD)
         self._catalog(regions)
+        self._connected_app()
         self.stdout.write(f"Demo data ready (password for everyone: {DEMO_PASSWORD})")
+
+    def _connected_app(self) -> None:
+        # A staff-registered app enabled for Acme, made once (accounts/connected_apps.py). No app
+        # runs at its URL in the demo: it shows in Acme's launcher, and Atrium's authorize step
+        # refuses it to Globex. Its client secret is not kept (rotate it in the admin to use it).
+        from accounts.connected_apps import app_enable, connected_app_register
+        from accounts.models import AppEnablement, ConnectedApp
+
+        app = ConnectedApp.objects.filter(name="Team Chat").first()
+        if app is None:
+            app = connected_app_register(
+                name="Team Chat", description="Chat for your teams", icon="💬",
+                launch_url="http://127.0.0.1:8200/", redirect_uris=["http://127.0.0.1:8200/callback"],
+            ).app  # fmt: skip
+            acme = Account.objects.get(slug="acme")
+            if not AppEnablement.objects.filter(account=acme, app=app).exists():
+                app_enable(account=acme, app=app, actor=None)
 
     def _region(self, code: str, name: str, people_port: int, machine_port: int) -> Region:
         region, _ = Region.objects.get_or_create(
@@ -146,3 +164,11 @@ class Command(BaseCommand):
                 )
             except ValidationError as exc:  # staff changed the catalog or the account since
                 self.stdout.write(f"Skipped {code} for {slug} in {region_code}: {' '.join(exc.messages)}")
+        # A cross-sell rule (products/crosssell.py), made once like the rest: staff edit it in the admin.
+        rule = {"when_product__code": "backup", "recommend_product__code": "posture"}
+        products = {p.code: p for p in Product.objects.filter(code__in=["backup", "posture"])}
+        if len(products) == 2 and not CrossSellRule.objects.filter(**rule).exists():
+            CrossSellRule.objects.create(
+                when_product=products["backup"], recommend_product=products["posture"], position=10,
+                message="Accounts with Backup & Recovery often add Security Posture: it finds risks in them.",
+            )  # fmt: skip

@@ -21,6 +21,7 @@ from regions.pki import PkiPaths
 from regions.services import region_client_secret_file
 
 REGIONAL_SERVER_DIR = settings.BASE_DIR / "regional_server"
+DEMO_BACKUP_DATA = {"eu": "acme"}  # region code → tenant whose backups the demo seeds there
 DEMO_LOGINS = [
     ("alice@acme.test", "Acme owner (US, EU, AU)"),
     ("bob@acme.test", "Acme member"),
@@ -46,7 +47,12 @@ class Command(BaseCommand):
             self._prepare_region(region)
         if setup_only:
             return
-        processes = [self._start_portal(), self._start_celery("worker"), self._start_celery("beat")]
+        processes = [
+            self._start_portal(),
+            self._start_portal_machine(),
+            self._start_celery("worker"),
+            self._start_celery("beat"),
+        ]
         for region in regions:
             processes += [self._start_region(region), self._start_region_machine(region)]
         self._print_banner(regions)
@@ -68,8 +74,13 @@ class Command(BaseCommand):
         env = self._region_env(region)
         # Its users arrive through the provisioning ledger (SCIM), not from here.
         self._region_manage(env, "migrate", "--noinput", "-v", "0")
+        if region.code in DEMO_BACKUP_DATA:
+            # Business data lives in the region only: Acme's EU backups, with problems for Security
+            # Posture to find. Idempotent; the tenant row is adopted when Atrium provisions it.
+            self._region_manage(env, "backup_load_demo", f"--tenant={DEMO_BACKUP_DATA[region.code]}")
 
     def _region_env(self, region: Region) -> dict[str, str]:
+        pki = PkiPaths(settings.ATRIUM_PKI_DIR)
         run_dir = settings.RUN_DIR / "regions" / region.code
         run_dir.mkdir(parents=True, exist_ok=True)
         return {
@@ -89,6 +100,12 @@ class Command(BaseCommand):
             ),
             "REGION_TRUSTED_CLIENT_IDS": settings.ATRIUM_M2M_CLIENT_ID,
             "ATRIUM_ISSUER": settings.ATRIUM_ISSUER,
+            # Atrium's directory API: where it is, the CA that signed it, this region's own
+            # client certificate (its M2M token uses the login client above).
+            "ATRIUM_MACHINE_URL": settings.ATRIUM_MACHINE_URL,
+            "REGION_TLS_CA_FILE": str(pki.ca_cert),
+            "REGION_TLS_CLIENT_CERT": str(pki.region_client_cert(region.code)),
+            "REGION_TLS_CLIENT_KEY": str(pki.region_client_key(region.code)),
         }
 
     def _region_manage(self, env: dict[str, str], *args: str) -> None:
@@ -101,6 +118,20 @@ class Command(BaseCommand):
             [_gunicorn(), "portal.wsgi", "--bind", bind, "--workers", "2", "--threads", "4",
              "--worker-class", "gthread", "--no-control-socket", "--access-logfile", "-"],
             cwd=settings.BASE_DIR,
+        )  # fmt: skip
+
+    def _start_portal_machine(self) -> subprocess.Popen:
+        """Atrium's machine port: the same portal, only the directory API (portal/urls_machine.py),
+        behind mutual TLS: a caller without a client certificate from our CA fails the handshake."""
+        pki = PkiPaths(settings.ATRIUM_PKI_DIR)
+        bind = settings.ATRIUM_MACHINE_URL.split("://", 1)[1].rstrip("/")
+        return _spawn(
+            [_gunicorn(), "portal.wsgi", "--bind", bind, "--workers", "1", "--threads", "4",
+             "--worker-class", "gthread", "--no-control-socket", "--access-logfile", "-",
+             "--certfile", str(pki.machine_cert), "--keyfile", str(pki.machine_key),
+             "--ca-certs", str(pki.ca_cert), "--cert-reqs", "2", "--do-handshake-on-connect"],
+            cwd=settings.BASE_DIR,
+            env={**os.environ, "ATRIUM_LISTENER": "machine"},
         )  # fmt: skip
 
     def _start_region(self, region: Region) -> subprocess.Popen:
@@ -134,7 +165,8 @@ class Command(BaseCommand):
 
     def _print_banner(self, regions: list[Region]) -> None:
         lines = ["", "Atrium demo is starting (Ctrl-C stops everything):",
-                 f"  portal            {settings.ATRIUM_ISSUER}/   (Django admin: /admin/)"]  # fmt: skip
+                 f"  portal            {settings.ATRIUM_ISSUER}/   (Django admin: /admin/)",
+                 f"  atrium machine     {settings.ATRIUM_MACHINE_URL}/   (mTLS, directory API)"]  # fmt: skip
         lines += [f"  region {r.code:<10} {r.people_url}/   machine (mTLS): {r.machine_url}" for r in regions]
         lines += ["  celery worker + beat (broker filesystem:// in .run/broker)"]
         lines += ["", "Demo logins (password demo-pass-2026):"]

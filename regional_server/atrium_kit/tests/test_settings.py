@@ -60,3 +60,50 @@ def test_only_the_provisioner_is_trusted_by_default_and_the_list_is_configurable
     )
     assert "['atrium-provisioner']" in default.stdout
     assert "['atrium-provisioner', 'backup-sync']" in configured.stdout
+
+
+DIRECTORY = (
+    "from django.conf import settings as s; "
+    "print(s.ATRIUM_MACHINE_URL, s.ATRIUM_TOKEN_ENDPOINT, s.REGION_TLS_CA_FILE, s.REGION_TLS_CLIENT_CERT, "
+    "s.REGION_TLS_CLIENT_KEY, s.ATRIUM_DIRECTORY_TIMEOUT, s.ATRIUM_KIT_PRODUCTS)"
+)
+
+
+def directory_settings(tmp_path, **env) -> list[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("REGION_", "ATRIUM_"))}
+    clean |= {"DJANGO_SETTINGS_MODULE": "region.settings", "REGION_RUN_DIR": str(tmp_path)}
+    clean |= {"REGION_SECRET_KEY": "k" * 40, **env}
+    done = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {DIRECTORY}"],
+        cwd=REGIONAL_SERVER_DIR, env=clean, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split(maxsplit=6)
+
+
+def test_the_directory_client_defaults_to_the_demo_machine_port_and_this_regions_client_files(tmp_path):
+    machine, token, ca, cert, key, timeout, products = directory_settings(tmp_path, REGION_CODE="eu")
+    pki = REGIONAL_SERVER_DIR.parent / ".run" / "pki"
+    assert machine == "https://127.0.0.1:9000"
+    assert token == "http://127.0.0.1:8000/identity/o/api/token"
+    assert (ca, cert, key) == (
+        str(pki / "ca.pem"),
+        str(pki / "region-eu-client.pem"),
+        str(pki / "region-eu-client.key"),
+    )
+    assert float(timeout) > 0
+    assert products.strip() == "['backup', 'posture', 'archiver']"
+
+
+def test_the_directory_client_reads_its_environment(tmp_path):
+    machine, token, ca, cert, key, _, _ = directory_settings(
+        tmp_path,
+        ATRIUM_MACHINE_URL="https://atrium.example:9443/",
+        ATRIUM_ISSUER="https://atrium.example",
+        REGION_TLS_CA_FILE="/etc/atrium/ca.pem",
+        REGION_TLS_CLIENT_CERT="/etc/atrium/region.pem",
+        REGION_TLS_CLIENT_KEY="/etc/atrium/region.key",
+    )
+    assert machine == "https://atrium.example:9443"
+    assert token == "https://atrium.example/identity/o/api/token"
+    assert (ca, cert, key) == ("/etc/atrium/ca.pem", "/etc/atrium/region.pem", "/etc/atrium/region.key")
