@@ -15,6 +15,8 @@ Product entries (`state`):
 - coming soon: not shown.
 """
 
+import hashlib
+import json
 import logging
 
 from django.conf import settings
@@ -30,14 +32,17 @@ log = logging.getLogger(__name__)
 HELD_STATUSES = frozenset({"trial", "active"})
 
 
-def _cache_key(tenant_slug: str) -> str:
-    return f"atrium_kit:nav:{settings.REGION_CODE}:{tenant_slug}"
+def _cache_key(tenant_slug: str, document: dict | None) -> str:
+    # The entitlements this region holds are part of the key: a trial started (or ended) a moment
+    # ago changes the document, so the bar shows it at once instead of after the cache's minute.
+    held = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
+    return f"atrium_kit:nav:{settings.REGION_CODE}:{tenant_slug}:{held}"
 
 
-def directory_view_of(tenant_slug: str) -> dict | None:
-    """{"catalog": ..., "tenant": ...} from Atrium's directory, cached per tenant; None while
-    the directory is unavailable (that answer is cached for a shorter while)."""
-    key = _cache_key(tenant_slug)
+def directory_view_of(tenant_slug: str, *, document: dict | None = None) -> dict | None:
+    """{"catalog": ..., "tenant": ...} from Atrium's directory, cached per tenant and entitlements
+    document; None while the directory is unavailable (that answer is cached for a shorter while)."""
+    key = _cache_key(tenant_slug, document)
     try:
         cached = cache.get(key)
     except Exception:  # a broken cache must not break the page
@@ -85,20 +90,30 @@ def navigation_build(request) -> dict | None:
         for p in (document or {}).get("products", [])
         if entitlement_state(document, code=p["code"], now=now)[0] == ENTITLED
     ]
-    view = directory_view_of(tenant.slug)
+    view = directory_view_of(tenant.slug, document=document)
+    if view is not None:
+        try:
+            return _directory_bar(view, tenant=tenant, here_codes=here_codes, current=current)
+        except (TypeError, KeyError, AttributeError, ValueError):
+            # Entries of the wrong type inside an answer of the right shape: this region's bar,
+            # as when the directory is down, rather than no bar at all.
+            log.exception("Atrium's directory answered the navigation with entries it cannot use")
     portal = settings.ATRIUM_PORTAL_URL
-    if view is None:
-        names = _fallback_names()
-        return {
-            "degraded": True,
-            "portal_url": portal,
-            "portal_products_url": f"{portal}/products/",
-            "products": [
-                _entry(code, names.get(code, code), "here", f"/p/{code}/", current=code == current)
-                for code in here_codes
-            ],
-            "regions": [_this_region(current)],
-        }
+    names = _fallback_names()
+    return {
+        "degraded": True,
+        "portal_url": portal,
+        "portal_products_url": f"{portal}/products/",
+        "products": [
+            _entry(code, names.get(code, code), "here", f"/p/{code}/", current=code == current)
+            for code in here_codes
+        ],
+        "regions": [_this_region(current)],
+    }
+
+
+def _directory_bar(view: dict, *, tenant, here_codes: list[str], current: str | None) -> dict:
+    portal = settings.ATRIUM_PORTAL_URL
     catalog, directory_tenant = view["catalog"], view["tenant"]
     regions = [r for r in directory_tenant.get("regions", []) if isinstance(r, dict) and r.get("code")]
     people_url = {r["code"]: str(r.get("people_url", "")).rstrip("/") for r in regions}
@@ -197,7 +212,11 @@ def product_display_name(request, code: str) -> str:
     verbose name, else the code."""
     tenant = getattr(request.user, "tenant", None)
     try:
-        view = directory_view_of(tenant.slug) if tenant is not None else None
+        view = (
+            directory_view_of(tenant.slug, document=_local_document(request, tenant))
+            if tenant is not None
+            else None
+        )
     except Exception:
         log.exception("The product name could not be read")
         view = None

@@ -166,12 +166,16 @@ class Command(BaseCommand):
     def _print_banner(self, regions: list[Region]) -> None:
         lines = ["", "Atrium demo is starting (Ctrl-C stops everything):",
                  f"  portal            {settings.ATRIUM_ISSUER}/   (Django admin: /admin/)",
-                 f"  atrium machine     {settings.ATRIUM_MACHINE_URL}/   (mTLS, directory API)"]  # fmt: skip
+                 f"  atrium machine    {settings.ATRIUM_MACHINE_URL}/   (mTLS, directory API)"]  # fmt: skip
         lines += [f"  region {r.code:<10} {r.people_url}/   machine (mTLS): {r.machine_url}" for r in regions]
         lines += ["  celery worker + beat (broker filesystem:// in .run/broker)"]
         lines += ["", "Demo logins (password demo-pass-2026):"]
         lines += [f"  {email:<20} {what}" for email, what in DEMO_LOGINS]
-        lines += ["  Mail (password reset) is printed on this console.", ""]
+        lines += [
+            "  Sign up a new company at /accounts/signup/; mail (verification links, invitations,",
+            "  password resets) is printed on this console.",
+            "",
+        ]
         self.stdout.write("\n".join(lines))
 
     def _supervise(self, processes: list[subprocess.Popen]) -> None:
