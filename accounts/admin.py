@@ -313,3 +313,12 @@ class AppEnablementAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    # A deletion here is an operator disabling the app for that account: through the service,
+    # so it leaves its `app.disable` audit row (deleting the row directly would leave none).
+    def delete_model(self, request, obj):
+        connected_apps.app_disable(enablement=obj, actor=None, audit_actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for enablement in queryset:
+            connected_apps.app_disable(enablement=enablement, actor=None, audit_actor=request.user)

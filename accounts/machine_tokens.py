@@ -80,12 +80,16 @@ def _verified_claims(token: str) -> dict:
     key = _public_key(kid)
     if key is None:
         raise _invalid("Invalid token: signed by a key Atrium does not use.")
+    # The token endpoint allows the machine URL with or without its trailing slash
+    # (accounts.oidc.allowed_resources), so both forms are this port's; the check below still
+    # wants it as the one audience.
+    machine_url = settings.ATRIUM_MACHINE_URL.rstrip("/")
     try:
         claims = jwt.decode(
             token,
             key,
             algorithms=["RS256"],
-            audience=settings.ATRIUM_MACHINE_URL,
+            audience=[machine_url, machine_url + "/"],
             issuer=settings.ATRIUM_ISSUER,
             options={"require": ["iss", "aud", "exp", "iat"]},
             leeway=LEEWAY_S,
@@ -94,7 +98,7 @@ def _verified_claims(token: str) -> dict:
         raise _invalid(f"Invalid token: {exc}") from exc
     audience = claims["aud"]
     audiences = {audience} if isinstance(audience, str) else set(audience)
-    if {str(a).rstrip("/") for a in audiences} != {settings.ATRIUM_MACHINE_URL.rstrip("/")}:
+    if {str(a).rstrip("/") for a in audiences} != {machine_url}:
         raise _invalid("Invalid token: its audience is not Atrium's machine URL alone.")
     if claims.get("token_use") != "access":
         raise _invalid("Invalid token: not an access token.")

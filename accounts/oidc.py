@@ -159,6 +159,7 @@ def connected_app_refusal(request):
     """None to let allauth go on, or the response that refuses the authorization request."""
     from urllib.parse import urlencode
 
+    from allauth.idp.oidc.internal.clientkit import is_redirect_uri_allowed
     from django.http import HttpResponseRedirect
     from django.shortcuts import render
 
@@ -171,8 +172,12 @@ def connected_app_refusal(request):
         return None
     redirect_uri = params.get("redirect_uri")
     # Only a redirect URI registered for the app may receive an error; anything else is left to
-    # allauth, which shows its own error page for it.
-    registered = isinstance(redirect_uri, str) and redirect_uri in app.client.get_redirect_uris()
+    # allauth, which shows its own error page for it. Matched as allauth matches it (loopback on
+    # any port, extra query parameters, the host's case): a URI allauth would send a code to must
+    # not slip past the PKCE check, nor get a page under prompt=none.
+    registered = isinstance(redirect_uri, str) and is_redirect_uri_allowed(
+        redirect_uri, app.client.get_redirect_uris(), app.client.allow_uri_wildcards
+    )
     state = params.get("state")
 
     def to_app(error: str, description: str):
@@ -181,8 +186,10 @@ def connected_app_refusal(request):
             query["state"] = state
         return HttpResponseRedirect(redirect_uri + ("&" if "?" in redirect_uri else "?") + urlencode(query))
 
+    # HEAD too: Django answers it with the view's GET, so allauth issues a code there as well.
+    query_request = request.method in ("GET", "HEAD")
     if (
-        request.method == "GET"
+        query_request
         and registered
         and (not params.get("code_challenge") or params.get("code_challenge_method") != "S256")
     ):
@@ -192,7 +199,7 @@ def connected_app_refusal(request):
         return None  # allauth sends the person to the login page and back here
     if connected_apps.app_open_allowed(user=request.user, app=app):
         return None
-    if request.method == "GET" and registered and "none" in str(params.get("prompt", "")).split():
+    if query_request and registered and "none" in str(params.get("prompt", "")).split():
         # prompt=none must never show a page (OIDC Core §3.1.2.1): answer the app instead.
         return to_app("access_denied", f"{app.name} is not enabled for this person.")
     context = {"app": app, "ask": connected_apps.admins_to_ask(user=request.user)}

@@ -28,6 +28,10 @@ def _page(request, form: SignupCompleteForm, *, status: int = 200, existing: str
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def welcome(request):
+    if request.user.is_staff:
+        # Operators and sales are not customers: onboarding would make one the owner of a
+        # customer account (the login redirect already keeps them away from this page).
+        return redirect("dashboard")
     if request.method != "POST":
         if not signup.signup_pending(user=request.user):
             return redirect("dashboard")  # they have an account: onboarding is over

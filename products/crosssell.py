@@ -50,6 +50,8 @@ class Recommendation:
     product: Product
     text: str
     url: str
+    # A free trial the account can still start: never when its one trial of the product ran.
+    can_try: bool = False
 
 
 def _product_url(product: Product, account: Account) -> str:
@@ -70,10 +72,16 @@ def active_rules() -> list[CrossSellRule]:
     return list(rules.order_by("position", "pk"))
 
 
-def recommendations(*, account: Account, owned: set[str], rules: list[CrossSellRule]) -> list[Recommendation]:
+def recommendations(
+    *,
+    account: Account,
+    owned: set[str],
+    rules: list[CrossSellRule],
+    can_try: frozenset[str] | set[str] = frozenset(),
+) -> list[Recommendation]:
     """The rules that apply to an account owning the products coded `owned`: it owns
     `when_product` and lacks `recommend_product` (not coming soon); the first rule per
-    recommended product. No query."""
+    recommended product. `can_try`: codes of the products it can still start a trial of. No query."""
     seen: set[str] = set()
     found = []
     for rule in rules:
@@ -84,7 +92,13 @@ def recommendations(*, account: Account, owned: set[str], rules: list[CrossSellR
             continue
         seen.add(target.code)
         found.append(
-            Recommendation(rule=rule, product=target, text=rule.text, url=_product_url(target, account))
+            Recommendation(
+                rule=rule,
+                product=target,
+                text=rule.text,
+                url=_product_url(target, account),
+                can_try=target.code in can_try,
+            )  # fmt: skip
         )
     return found
 
@@ -93,7 +107,14 @@ def catalog_recommendations(*, account: Account | None, entries: list[CatalogEnt
     """For the catalog page, given its entries: one query (the rules)."""
     if account is None:
         return []
-    return recommendations(account=account, owned=_owned_codes(entries), rules=active_rules())
+    can_try = {
+        entry.product.code
+        for entry in entries
+        if entry.product.trial_days > 0 and not entry.owned and any(offer.available for offer in entry.offers)
+    }
+    return recommendations(
+        account=account, owned=_owned_codes(entries), rules=active_rules(), can_try=can_try
+    )
 
 
 def _open_url(region: Region, product: Product) -> str:
@@ -112,7 +133,7 @@ def crosssell_panel(*, account: Account) -> dict:
     by_product: dict[int, list[Entitlement]] = {}
     for entitlement in entitlements:
         by_product.setdefault(entitlement.product_id, []).append(entitlement)
-    owned, others = [], []
+    owned, others, can_try = [], [], set()
     for product in products:
         rows = by_product.get(product.pk, [])
         effective = [row for row in rows if row.is_effective]
@@ -123,15 +144,19 @@ def crosssell_panel(*, account: Account) -> dict:
             others.append(OtherProduct(product=product, action="coming_soon", url=""))
         else:
             # One trial per product: a product the account had shows its page (buy), not a trial.
-            can_try = product.trial_days > 0 and not rows and bool(product.availability.all())
-            action = "try" if can_try else "see"
+            tryable = product.trial_days > 0 and not rows and bool(product.availability.all())
+            action = "try" if tryable else "see"
+            if action == "try":
+                can_try.add(product.code)
             others.append(OtherProduct(product=product, action=action, url=_product_url(product, account)))
     owned_codes = {item.product.code for item in owned}
     return {
         "account": account,
         "owned": owned,
         "others": others,
-        "recommendations": recommendations(account=account, owned=owned_codes, rules=active_rules()),
+        "recommendations": recommendations(
+            account=account, owned=owned_codes, rules=active_rules(), can_try=can_try
+        ),
         "catalog_url": f"{reverse('products:catalog')}?account={account.slug}",
     }
 

@@ -12,6 +12,12 @@ from products.models import Product
 from regions.models import Region
 
 
+def _subject(name: str, context: dict) -> str:
+    """The subject on one line: people's and companies' names are their own input, and a line
+    break in a header is refused by Django's mail (a 500 for the request, a stuck sweep)."""
+    return " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+
+
 def trial_reminder_recipients(account: Account) -> list[str]:
     """The account's active owners and admins who can sign in."""
     memberships = Membership.objects.filter(
@@ -40,7 +46,7 @@ def send_trial_reminder(
         "days_left": days_left,
         "product_url": f"{settings.ATRIUM_ISSUER}{path}?account={account.slug}",
     }
-    subject = render_to_string("emails/trial-reminder-subject.txt", context).strip()
+    subject = _subject("trial-reminder", context)
     body = render_to_string("emails/trial-reminder-body.txt", context)
     return send_mail(subject, body, None, recipients)
 
@@ -59,7 +65,7 @@ def _requests_url(account: Account) -> str:
 def _send(name: str, context: dict, recipients: list[str]) -> int:
     if not recipients:
         return 0
-    subject = render_to_string(f"emails/{name}-subject.txt", context).strip()
+    subject = _subject(name, context)
     body = render_to_string(f"emails/{name}-body.txt", context)
     return send_mail(subject, body, None, recipients)
 

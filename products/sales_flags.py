@@ -94,6 +94,10 @@ def trial_sales_flags_record(*, account: Account, product: Product, starter: Use
     transaction). Never raises: a failure is logged and the trial goes on. Returns how many."""
     try:
         with transaction.atomic():  # a savepoint: a failed insert must not poison the trial's transaction
+            # Two accounts of one company starting this product at once would each miss the
+            # other's uncommitted trial: the product's row lock (held to the commit; NO KEY, so
+            # entitlement writes referencing it go on) makes the later one read after the first.
+            Product.objects.select_for_update(no_key=True).filter(pk=product.pk).first()
             flags = _flags_for(account, product, starter)
             created = TrialSalesFlag.objects.bulk_create(flags, ignore_conflicts=True)
     except DatabaseError:

@@ -45,9 +45,14 @@ def entitlement_check(*, account: Account, product: Product, region: Region, sta
         raise ValidationError(f"Unknown status “{status}”.", code="status")
     if account.is_closed:
         raise ValidationError(f"{account.name} is closed.", code="closed")
-    if product.coming_soon:
+    # Only granting needs the product on sale there: ending it (a trial's expiry, a cancel) must
+    # still reach the region after staff made the product coming soon or withdrew it from there.
+    if status in Entitlement.GRANTING and product.coming_soon:
         raise ValidationError(f"{product.name} is not available yet (coming soon).", code="coming_soon")
-    if not ProductRegion.objects.filter(product=product, region=region).exists():
+    if (
+        status in Entitlement.GRANTING
+        and not ProductRegion.objects.filter(product=product, region=region).exists()
+    ):
         raise ValidationError(f"{product.name} is not offered in {region.name}.", code="unavailable")
     if not AccountRegion.objects.filter(account=account, region=region).exists():
         raise ValidationError(f"{account.name} does not use {region.name}.", code="region_not_used")

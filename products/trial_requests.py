@@ -153,7 +153,8 @@ def trial_request_create(
         target_id=trial_request.pk, target_label=trials._label(product, regions),
         after={"product": product.code, "regions": [r.code for r in regions], "note": note},
     )  # fmt: skip
-    transaction.on_commit(lambda: emails.send_trial_request_created(trial_request=trial_request))
+    # robust: the request is committed; a mail server that is down is logged, not the member's 500.
+    transaction.on_commit(lambda: emails.send_trial_request_created(trial_request=trial_request), robust=True)
     return trial_request
 
 
@@ -197,7 +198,7 @@ def trial_request_approve(*, actor: Membership, trial_request: TrialRequest) -> 
         before={"status": Status.PENDING},
         after={"status": Status.APPROVED, "requester": locked.requester_email},
     )  # fmt: skip
-    transaction.on_commit(lambda: emails.send_trial_request_approved(trial_request=locked))
+    transaction.on_commit(lambda: emails.send_trial_request_approved(trial_request=locked), robust=True)
     return entitlements
 
 
@@ -218,7 +219,7 @@ def trial_request_decline(*, actor: Membership, trial_request: TrialRequest, rea
         target_id=locked.pk, target_label=f"{locked.product.name} ({locked.requester_email})",
         before={"status": Status.PENDING}, after={"status": Status.DECLINED, "reason": reason},
     )  # fmt: skip
-    transaction.on_commit(lambda: emails.send_trial_request_declined(trial_request=locked))
+    transaction.on_commit(lambda: emails.send_trial_request_declined(trial_request=locked), robust=True)
     return locked
 
 

@@ -209,5 +209,12 @@ def trials_sweep(*, now: datetime | None = None) -> dict[str, int]:
         status=TRIAL, ends_at__gt=now, ends_at__lte=now + longest, account__closed_at__isnull=True
     )
     trials = sorted(set(soon.values_list("account_id", "product_id")))
-    reminded = sum(_remind(account_id, product_id, now) for account_id, product_id in trials)
+    reminded = 0
+    for account_id, product_id in trials:
+        # One account's failure (a mail server refusing one address, a bad row) must not keep the
+        # reminders of every other account from going out; the next sweep tries it again.
+        try:
+            reminded += _remind(account_id, product_id, now)
+        except Exception:
+            logger.exception("trial reminder for account %s, product %s failed", account_id, product_id)
     return {"expired": expired, "reminded": reminded}

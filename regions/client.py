@@ -192,7 +192,7 @@ def _raise_for(response: httpx.Response, what: str) -> None:
         return
     try:
         detail = response.json().get("detail") or response.text
-    except ValueError:
+    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, or nested past the stack
         detail = response.text
     retry_after = _retry_after(response.headers.get("Retry-After"))
     retryable = (
@@ -234,7 +234,23 @@ def _collection_path(tenant: str, collection: str) -> str:
     return f"/scim/v2/{tenant}/{collection}"
 
 
-def _remote(resource: dict) -> RemoteResource:
+def _answer(response: httpx.Response, what: str) -> dict:
+    """The 2xx body as a JSON object. A region answering 2xx with anything else (HTML from a proxy,
+    a list, JSON nested past the stack) is a retryable RegionError like any failed push — never an
+    exception the ledger does not know, which would leave the row leased until the sweep."""
+    try:
+        body = response.json()
+    except (ValueError, RecursionError) as exc:
+        raise RegionError(f"{what}: a 2xx that is not JSON: {response.text[:200]}") from exc
+    if not isinstance(body, dict):
+        raise RegionError(f"{what}: a 2xx that is not a JSON object: {response.text[:200]}")
+    return body
+
+
+def _remote(resource: dict, what: str = "SCIM answer") -> RemoteResource:
+    remote_id = resource.get("id") if isinstance(resource, dict) else None
+    if not isinstance(remote_id, str | int) or isinstance(remote_id, bool) or remote_id == "":
+        raise RegionError(f"{what}: a resource without an id: {str(resource)[:200]}")
     return RemoteResource(
         remote_id=str(resource["id"]),
         external_id=str(resource.get("externalId") or ""),
@@ -252,7 +268,9 @@ def _find(machine_url: str, tenant: str, collection: str, external_id: str) -> R
         params={"filter": f'externalId eq "{external_id}"'},
     )
     _raise_for(response, f"SCIM {collection} lookup")
-    resources = response.json().get("Resources", [])
+    resources = _answer(response, f"SCIM {collection} lookup").get("Resources") or []
+    if not isinstance(resources, list):
+        raise RegionError(f"SCIM {collection} lookup: `Resources` is not a list")
     return _remote(resources[0]) if resources else None
 
 
@@ -263,20 +281,20 @@ def _upsert(machine_url: str, tenant: str, collection: str, resource: dict, remo
         response = _scim(machine_url, "PUT", f"{path}/{remote_id}", json_body=resource)
         if response.status_code != 404:
             _raise_for(response, f"SCIM {collection} replace")
-            return _remote(response.json())
+            return _remote(_answer(response, f"SCIM {collection} replace"))
     existing = _find(machine_url, tenant, collection, resource["externalId"])
     if existing is None:
         response = _scim(machine_url, "POST", path, json_body=resource)
         if response.status_code != 409:
             _raise_for(response, f"SCIM {collection} create")
-            return _remote(response.json())
+            return _remote(_answer(response, f"SCIM {collection} create"))
         # A concurrent or earlier create won the race: replace what is there.
         existing = _find(machine_url, tenant, collection, resource["externalId"])
         if existing is None:
             _raise_for(response, f"SCIM {collection} create")
     response = _scim(machine_url, "PUT", f"{path}/{existing.remote_id}", json_body=resource)
     _raise_for(response, f"SCIM {collection} replace")
-    return _remote(response.json())
+    return _remote(_answer(response, f"SCIM {collection} replace"))
 
 
 def _delete(machine_url: str, tenant: str, collection: str, external_id: str, remote_id: str) -> None:
@@ -310,10 +328,14 @@ def _list(machine_url: str, tenant: str, collection: str, page_size: int) -> lis
             params={"startIndex": start, "count": page_size},
         )
         _raise_for(response, f"SCIM {collection} list")
-        body = response.json()
-        page = [_remote(r) for r in body.get("Resources", [])]
+        body = _answer(response, f"SCIM {collection} list")
+        resources = body.get("Resources") or []
+        total = body.get("totalResults", 0)
+        if not isinstance(resources, list) or not isinstance(total, int) or isinstance(total, bool):
+            raise RegionError(f"SCIM {collection} list: a page outside SCIM's ListResponse shape")
+        page = [_remote(r) for r in resources]
         found += page
-        if not page or len(found) >= int(body.get("totalResults", 0)):
+        if not page or len(found) >= total:
             return found
         start += len(page)
 
@@ -404,7 +426,7 @@ def tenant_entitlements_put(*, machine_url: str, tenant: str, document: dict, ve
     _raise_for(response, "Tenant entitlements put")
     try:
         held = response.json()["version"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise RegionError(f"Tenant entitlements put: 2xx without a version: {response.text[:200]}") from exc
     if not isinstance(held, int) or isinstance(held, bool) or held < version:
         # A region that claims to hold less than it was sent did not apply it.
@@ -425,13 +447,16 @@ def tenant_alerts_summary(*, region, tenant_slug: str) -> dict:
     RegionError for every failure, including an answer that is not the contract's shape."""
     path = f"/tenant/v1/{tenant_slug}/products/posture/alerts/summary"
     machine_url = region.machine_url
+    # httpx's timeout bounds each read, not the answer: a region trickling a byte per second
+    # would hold the page for ever. One deadline covers both attempts and the whole body.
+    deadline = time.monotonic() + ALERTS_SUMMARY_TIMEOUT_S
     for attempt in (1, 2):
         headers = {
             "Authorization": f"Bearer {m2m_token(audience=machine_url, scope='tenant', fresh=attempt == 2)}",
             "Accept": TENANT_JSON,
         }
         try:
-            response = _http(machine_url).get(path, headers=headers, timeout=ALERTS_SUMMARY_TIMEOUT_S)
+            response = _bounded_get(machine_url, path, headers=headers, deadline=deadline)
         except httpx.HTTPError as exc:
             _http_forget(machine_url)
             raise RegionError(f"{machine_url} unreachable: {type(exc).__name__}: {exc}") from exc
@@ -439,6 +464,33 @@ def tenant_alerts_summary(*, region, tenant_slug: str) -> dict:
             break  # else: a rotated key or an expired cached token, retried once with a fresh one
     _raise_for(response, "Posture alerts summary")
     return _alerts_summary_parse(response, tenant_slug=tenant_slug)
+
+
+# A summary is a few counts; anything bigger is not one, and is not read into memory.
+ALERTS_SUMMARY_MAX_BYTES = 64 * 1024
+
+
+def _bounded_get(machine_url: str, path: str, *, headers: dict, deadline: float) -> httpx.Response:
+    """GET whose whole answer arrives before `deadline` (time.monotonic) and within
+    ALERTS_SUMMARY_MAX_BYTES, else RegionError; the body is read into the returned response."""
+    remaining = max(0.01, deadline - time.monotonic())
+    with _http(machine_url).stream("GET", path, headers=headers, timeout=remaining) as response:
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > ALERTS_SUMMARY_MAX_BYTES:
+                _http_forget(machine_url)  # the rest of that answer is still on the connection
+                raise RegionError(
+                    f"Posture alerts summary: an answer too large (> {ALERTS_SUMMARY_MAX_BYTES} bytes)"
+                )
+            if time.monotonic() > deadline:
+                _http_forget(machine_url)
+                raise RegionError(f"{machine_url} too slow: no whole answer in {ALERTS_SUMMARY_TIMEOUT_S} s")
+    # The body is decoded already: keep only the headers its readers use (not Content-Encoding).
+    kept = {
+        name: response.headers[name] for name in ("Content-Type", "Retry-After") if name in response.headers
+    }
+    return httpx.Response(response.status_code, headers=kept, content=bytes(body))
 
 
 def _count(value) -> int:
@@ -455,6 +507,7 @@ def _alerts_summary_parse(response: httpx.Response, *, tenant_slug: str) -> dict
         by_severity = {s: _count(body["by_severity"][s]) for s in SEVERITIES}
         summary = {"tenant": tenant_slug, "open": _count(body["open"]), "by_severity": by_severity}
         summary["url"] = str(body.get("url") or "")
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    # RecursionError: JSON nested deeper than the parser's stack (junk, not a summary).
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise RegionError(f"Posture alerts summary: an answer not in the contract's shape ({exc})") from exc
     return summary

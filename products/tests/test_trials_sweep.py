@@ -196,3 +196,37 @@ def test_a_closed_accounts_trial_ends_at_the_close_and_gets_no_reminder(acme, tr
     trials_sweep(now=END - timedelta(days=1))
     assert mail.outbox == []
     assert trials_sweep(now=END)["expired"] == 0
+
+
+def test_one_accounts_failing_reminder_does_not_hold_back_the_others(
+    trial, globex, backup, regions, monkeypatch
+):
+    # given: Globex's trial ends at the same time as Acme's, and mail to Acme fails (a refused
+    # address, a broken template — whatever it is, it is Acme's alone)
+    from products import emails
+
+    globex_owner = membership_add(
+        account=globex, user=make_user("gina@globex.test"), role=Membership.Role.OWNER
+    )
+    with time_machine.travel(START, tick=False):
+        trial_start(account=globex, product=backup, regions=[regions["eu"]], actor=globex_owner)
+    mail.outbox.clear()
+    real_send = emails.send_trial_reminder
+
+    def send_failing_for_acme(*, account, **kwargs):
+        if account.slug == "acme":
+            raise RuntimeError("mail to Acme refused")
+        real_send(account=account, **kwargs)
+
+    monkeypatch.setattr(emails, "send_trial_reminder", send_failing_for_acme)
+
+    # when
+    result = trials_sweep(now=END - timedelta(days=7))
+
+    # then: Globex was reminded; Acme's reminder is not marked sent, so the next sweep retries it
+    assert result["reminded"] == 1
+    assert [sorted(m.to) for m in mail.outbox] == [["carol@globex.test", "gina@globex.test"]]
+    assert {e.reminders_sent == [] for e in trial} == {True}
+    monkeypatch.setattr(emails, "send_trial_reminder", real_send)
+    assert trials_sweep(now=END - timedelta(days=6))["reminded"] == 1
+    assert sorted(mail.outbox[-1].to) == ["alice@acme.test", "dora@acme.test"]

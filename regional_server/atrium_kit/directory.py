@@ -39,7 +39,8 @@ PAGE_LIMIT = 500  # the API's maximum page size: fewest round trips
 MAX_PAGES = 10_000  # a cursor that never ends is Atrium's bug, not a reason to loop forever
 # Refresh a cached token this many seconds before it expires (at most half its lifetime).
 TOKEN_REFRESH_MARGIN_S = 30
-TENANT_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+# \Z, not $: `$` also matches before a trailing newline ("acme\n" would pass).
+TENANT_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?\Z")
 
 
 class DirectoryUnavailable(Exception):
@@ -93,6 +94,9 @@ class DirectoryClient:
     def tenant(self, tenant_slug: str) -> dict:
         body = self._get_json(f"/directory/v1/tenants/{_slug(tenant_slug)}")
         _require(body, "tenant", products=list, regions=list)
+        if body.get("tenant") != tenant_slug:
+            # Another tenant's answer must never be shown as this one's (a bug or a proxy mix-up).
+            raise DirectoryUnavailable(f"Atrium's directory answered for another tenant than {tenant_slug}.")
         return body
 
     def users(self, tenant_slug: str) -> list[dict]:
@@ -107,10 +111,14 @@ class DirectoryClient:
                 params["cursor"] = cursor
             body = self._get_json(path, params=params)
             _require(body, "users page", users=list)
+            _require_items(body["users"], "users", id=str, role=str)
             users.extend(body["users"])
             cursor = body.get("next")
             if cursor is None:
                 return users
+            if not body["users"]:
+                # An empty page that promises more would walk fresh cursors MAX_PAGES times.
+                raise DirectoryUnavailable("Atrium's directory returned an empty page with a next cursor.")
             if not isinstance(cursor, str) or not cursor or cursor in seen:
                 raise DirectoryUnavailable("Atrium's directory returned an invalid or repeated page cursor.")
             seen.add(cursor)
@@ -119,6 +127,7 @@ class DirectoryClient:
     def groups(self, tenant_slug: str) -> list[dict]:
         body = self._get_json(f"/directory/v1/tenants/{_slug(tenant_slug)}/groups")
         _require(body, "groups", groups=list)
+        _require_items(body["groups"], "groups", id=str)
         return body["groups"]
 
     # --- transport -------------------------------------------------------------------------------
@@ -226,6 +235,15 @@ def _slug(tenant_slug: str) -> str:
 def _require(body, what: str, **fields: type) -> None:
     if not isinstance(body, dict) or any(not isinstance(body.get(k), t) for k, t in fields.items()):
         raise DirectoryUnavailable(f"Atrium's directory answered the {what} in an unexpected shape.")
+
+
+def _require_items(items: list, what: str, **fields: type) -> None:
+    # Products index these entries (`u["id"]`, `u.get("role") in ...`): junk must not reach them.
+    def usable(item) -> bool:
+        return isinstance(item, dict) and all(isinstance(item.get(k), t) for k, t in fields.items())
+
+    if not all(usable(i) for i in items):
+        raise DirectoryUnavailable(f"Atrium's directory listed {what} in an unexpected shape.")
 
 
 def _detail(response: httpx.Response) -> str:

@@ -6,12 +6,13 @@ refused whole (a 400 to Atrium, which shows it as a failed row), never stored ha
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 STATUSES = frozenset({"trial", "active", "expired", "cancelled"})
 ENTITLING_STATUSES = frozenset({"trial", "active"})
-PRODUCT_CODE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
+# \Z, not $: `$` also matches before a trailing newline ("backup\n" would pass).
+PRODUCT_CODE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?\Z")
 MAX_PRODUCTS = 500
 MAX_VERSION = 2**31 - 1  # the column's range
 
@@ -73,6 +74,14 @@ def _instant(code: str, value: Any) -> str | None:
         instant = None
     if instant is None or instant.tzinfo is None:
         raise DocumentInvalid(f"Product {code}: `ends_at` must be null or an ISO 8601 time with an offset.")
+    try:
+        # Year 9999 behind UTC (or year 1 ahead of it) parses but has no UTC time: every page that
+        # showed the date would fail. Refuse it here, with the rest of the document.
+        instant.astimezone(UTC)
+    except OverflowError:
+        raise DocumentInvalid(
+            f"Product {code}: `ends_at` is outside the range of representable times."
+        ) from None
     return instant.isoformat()
 
 

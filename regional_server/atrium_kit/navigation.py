@@ -115,8 +115,14 @@ def navigation_build(request) -> dict | None:
 def _directory_bar(view: dict, *, tenant, here_codes: list[str], current: str | None) -> dict:
     portal = settings.ATRIUM_PORTAL_URL
     catalog, directory_tenant = view["catalog"], view["tenant"]
-    regions = [r for r in directory_tenant.get("regions", []) if isinstance(r, dict) and r.get("code")]
-    people_url = {r["code"]: str(r.get("people_url", "")).rstrip("/") for r in regions}
+    regions = [
+        r
+        for r in directory_tenant.get("regions", [])
+        if isinstance(r, dict)
+        and r.get("code")
+        and (r["code"] == settings.REGION_CODE or _web(r.get("people_url")))
+    ]
+    people_url = {r["code"]: str(r.get("people_url") or "").rstrip("/") for r in regions}
     region_name = {r["code"]: r.get("name") or r["code"].upper() for r in regions}
     held_elsewhere: dict[str, list[str]] = {}
     expired: set[str] = set()
@@ -175,11 +181,17 @@ def _directory_bar(view: dict, *, tenant, here_codes: list[str], current: str | 
         region_entries.insert(0, _this_region(current))
     return {
         "degraded": False,
-        "portal_url": str(catalog.get("portal_url") or portal).rstrip("/"),
+        "portal_url": (catalog["portal_url"] if _web(catalog.get("portal_url")) else portal).rstrip("/"),
         "portal_products_url": f"{portal}/products/",
         "products": products,
         "regions": region_entries,
     }
+
+
+def _web(url) -> bool:
+    # Every URL from the directory becomes an href: only an absolute web address may (never
+    # `javascript:`, `data:`, a scheme-relative `//host`, or an empty one that would mean "here").
+    return isinstance(url, str) and url.startswith(("http://", "https://")) and len(url) > 8
 
 
 def _entry(code: str, name: str, state: str, url: str, *, current: bool = False, region: str = "") -> dict:

@@ -94,6 +94,10 @@ def registered_products() -> list[ProductApp]:
         )
     if len({p.code for p in products}) != len(products):
         raise ImproperlyConfigured("ATRIUM_KIT_PRODUCTS names a product code twice")
+    if len({p.app_label for p in products}) != len(products):
+        # One app under two codes: its URL namespace twice, and its @product_view("a") views
+        # under p/b/ would need both entitlements.
+        raise ImproperlyConfigured("ATRIUM_KIT_PRODUCTS names one app under two product codes")
     return products
 
 

@@ -13,6 +13,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 from atrium_kit import selectors, services
 from atrium_kit.auth import REFUSAL_LOGIN_FAILED, REFUSAL_NOT_PROVISIONED
 from atrium_kit.entitlements import PRODUCT_CODE
+from atrium_kit.machine_auth import json_error
 from atrium_kit.navigation import product_display_name
 from atrium_kit.products import product_gate
 
@@ -115,6 +116,14 @@ def bad_request(request, exception=None):
 
 def server_error(request):
     return _plain_error_page("500.html", 500)
+
+
+def machine_not_found(request, exception=None):
+    """The machine listener's 404: the tenant API's JSON under `/tenant/` (Atrium's client reads
+    `detail`), the plain error page elsewhere."""
+    if request.path.startswith("/tenant/"):
+        return json_error(404, "No such tenant or resource on this region's machine port.")
+    return _plain_error_page("404.html", 404)
 
 
 def healthz(request):

@@ -1,8 +1,7 @@
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.core.validators import validate_slug
 from django.utils import timezone
 
+from atrium_kit.directory import TENANT_SLUG
 from backup.services import backup_demo_load
 
 
@@ -13,11 +12,11 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", required=True, help="The account's slug (the region's tenant).")
 
     def handle(self, *args, tenant: str, **options):
-        try:
-            validate_slug(tenant)
-        except ValidationError:
-            raise CommandError(f"{tenant!r} is not an account slug") from None
-        if len(tenant) > 40:
-            raise CommandError("An account slug has at most 40 characters")
+        # Only a slug Atrium can push (the kit's tenant slug): a row for "Acme" or "acme_eu" would
+        # never be adopted by SCIM or the entitlements receiver.
+        if not TENANT_SLUG.match(tenant):
+            raise CommandError(
+                f"{tenant!r} is not an account slug (lowercase letters, digits and inner hyphens, at most 40)"
+            )
         sources = backup_demo_load(tenant_slug=tenant, now=timezone.now())
         self.stdout.write(f"Seeded {len(sources)} backup sources for tenant {tenant}.")
