@@ -398,3 +398,40 @@ def portal_login_via(browser: httpx.Client, start_url: str, email: str, password
         data={"csrfmiddlewaretoken": csrf_token_in(page.text), "login": email, "password": password},
         headers={"Referer": str(page.url)},
     )
+
+
+# --- a real browser (Playwright + Debian's Chromium) ---------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API keeps an event loop running in this thread; the ORM calls the test
+    # makes around it are still plain synchronous calls (Playwright's documented setting).
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    return browser.new_context().new_page()
+
+
+def browser_sign_in(page, base_url: str, email: str, password: str) -> None:
+    """Sign in on Atrium's login page; lands on the person's account."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/a/**")

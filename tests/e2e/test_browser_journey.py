@@ -7,47 +7,18 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db.models import F
-from playwright.sync_api import sync_playwright
 
 from accounts.models import Membership
 from accounts.services import account_region_add, membership_add, membership_remove, membership_update
 from conftest import PASSWORD, make_region, make_user
 from regions.models import ProvisioningRecord
-from tests.e2e.conftest import provision_into_region
+from tests.e2e.conftest import browser_sign_in, provision_into_region
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop running in this thread; the ORM calls the
-    # test makes around it are still plain synchronous calls (Playwright's documented setting).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    return browser.new_context().new_page()
-
 
 def sign_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/a/**")
+    browser_sign_in(page, base_url, email, PASSWORD)
 
 
 def test_alice_signs_in_once_and_opens_a_region_from_her_account(

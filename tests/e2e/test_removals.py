@@ -4,44 +4,24 @@ Real worker and regional processes; a real browser for the page's width."""
 
 import pytest
 from django.db.models import F
-from playwright.sync_api import sync_playwright
 
 from accounts.models import Membership
 from accounts.services import account_region_add, membership_add, membership_remove, membership_update
 from conftest import PASSWORD, make_region, make_user
 from regions import client as region_client
 from regions.models import ProvisioningRecord
-from tests.e2e.conftest import account_uses, wait_for
+from tests.e2e.conftest import account_uses, browser_sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls around it are
-    # still synchronous (Playwright's documented setting, as in test_browser_journey).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        yield context.new_page()
-        browser.close()
+def page(browser):
+    return browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
 
 
 def sign_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/a/**")
+    browser_sign_in(page, base_url, email, PASSWORD)
 
 
 def test_the_members_table_fits_a_1280_pixel_window_with_three_regions(

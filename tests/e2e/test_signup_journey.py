@@ -10,7 +10,6 @@ import re
 import pytest
 from django.core import mail
 from django.db.models import F
-from playwright.sync_api import sync_playwright
 
 from accounts.models import Account, Membership
 from products.models import Entitlement
@@ -20,27 +19,9 @@ from tests.e2e.conftest import wait_for
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 EMAIL = "dana@initrode.test"
 PASSWORD = "a-long-and-unusual-passphrase-77"
 LINK = re.compile(r"(https?://\S+/accounts/confirm-email/[^/\s]+/)")
-
-
-@pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API keeps an event loop running in this thread; the ORM calls the test
-    # makes around it are still plain synchronous calls (Playwright's documented setting).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser.new_context().new_page()
-        browser.close()
 
 
 @pytest.fixture

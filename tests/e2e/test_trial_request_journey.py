@@ -7,7 +7,6 @@ product on the EU regional server. Mail is Django's locmem outbox (the only thin
 import pytest
 from django.core import mail
 from django.db.models import F
-from playwright.sync_api import sync_playwright
 
 from accounts.models import Membership
 from conftest import PASSWORD
@@ -15,36 +14,13 @@ from products.models import Entitlement, TrialRequest
 from products.services import product_create
 from products.trial_requests import trial_policy_set
 from regions.models import ProvisioningRecord
-from tests.e2e.conftest import account_uses, wait_for
+from tests.e2e.conftest import account_uses, browser_sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop running in this thread; the ORM calls the test
-    # makes around it are still plain synchronous calls (Playwright's documented setting).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
 
 def sign_in(page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/a/**")
+    browser_sign_in(page, base_url, email, PASSWORD)
 
 
 def synced(tenant: str) -> bool:
