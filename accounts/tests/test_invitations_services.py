@@ -248,7 +248,7 @@ def test_a_valid_link_names_its_pending_invitation(acme, owner):
     [
         lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # the signature
         lambda t: t.replace(".", ".Z", 1),  # the key
-        lambda t: "0" + t[1:],  # the public id
+        lambda t: ("1" if t[0] == "0" else "0") + t[1:],  # the public id (always changed)
         lambda t: t.split(":")[0],  # unsigned
         lambda t: "",
         lambda t: "garbage",
