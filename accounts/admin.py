@@ -1,7 +1,10 @@
 """Operators' admin. Every change a region must learn goes through accounts.services (and so
 through the provisioning ledger); what has no service is read-only here."""
 
+from allauth.idp.oidc.admin import ClientAdmin as AllauthClientAdmin
+from allauth.idp.oidc.models import Client
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
@@ -322,3 +325,31 @@ class AppEnablementAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for enablement in queryset:
             connected_apps.app_disable(enablement=enablement, actor=None, audit_actor=request.user)
+
+
+class ManagedClientAdmin(AllauthClientAdmin):
+    """allauth's OIDC client admin, but the clients Atrium registers itself — each region's
+    (`region-<code>`), the provisioner and every connected app — are read-only here: they change
+    through their services (`regions_register_clients`, `oidc_client_secret_rotate`, the connected-app
+    admin), which keep grants, scopes and audiences to what each may have. An edit here (say, a
+    device-code grant on an app) would walk around the authorize-step gate and the audit log."""
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not _managed_client(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not _managed_client(obj)
+
+
+def _managed_client(client: Client | None) -> bool:
+    if client is None:
+        return False
+    return (
+        client.id.startswith("region-")
+        or client.id == settings.ATRIUM_M2M_CLIENT_ID
+        or ConnectedApp.objects.filter(client_id=client.pk).exists()
+    )
+
+
+admin.site.unregister(Client)
+admin.site.register(Client, ManagedClientAdmin)
