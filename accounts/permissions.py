@@ -42,8 +42,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "apps.manage": ADMINS,  # enable, disable, choose who may open each
     # audit log
     "audit.view": OBSERVERS,
+    # commerce: what the account owns (products/api.py); owners, admins, billing and read-only
+    "entitlements.view": frozenset({Role.OWNER, Role.ADMIN, Role.BILLING, Role.READ_ONLY}),
     # commerce (billing issue)
-    "billing.view": frozenset({Role.OWNER, Role.ADMIN, Role.BILLING, Role.READ_ONLY}),
+    "billing.view": BILLING,  # plans, seats, invoices: owner and billing only (issue 10)
     "billing.manage": BILLING,
 }
 

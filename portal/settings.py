@@ -269,7 +269,10 @@ CELERY_BEAT_SCHEDULE = {
     "removals-sweep": {"task": "accounts.tasks.finish_confirmed_removals", "schedule": 60.0},
     # Trials: expiry and the 7-day / 1-day reminder mails (idempotent: each sent once).
     "trials-sweep": {"task": "products.tasks.sweep_trials", "schedule": 300.0},
+    # Billing: renew and invoice what ended, then dunning (idempotent; billing/tasks.py).
+    "billing-invoices": {"task": "billing.tasks.run_invoices", "schedule": 300.0},
 }
+ATRIUM_BILLING_GRACE_DAYS = env_int("ATRIUM_BILLING_GRACE_DAYS", 14)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -295,6 +298,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = True
 

@@ -6,7 +6,7 @@ Authentication and errors as in accounts/api.py: the portal session (with CSRF) 
 access token granted `atrium:api`; another account is a 404, a role without the right a 403,
 bad input (also an unknown product or region) a 400 with a JSON body naming the fields.
 
-Who sees an account's entitlements: the "billing.view" right (owner, admin, billing, read-only).
+Who sees an account's entitlements: the "entitlements.view" right (owner, admin, billing, read-only).
 What an account owns is commercial information: the billing role needs it (it pays for it), a
 plain member does not, and "members.view_admin" would leave out exactly the billing role.
 Starting a trial takes "members.manage" (owners and admins), as on the product page.
@@ -86,7 +86,7 @@ class EntitlementSerializer(serializers.ModelSerializer):
 
 class EntitlementsAPI(AccountAPIView):
     """GET the account's entitlements, by product then region (every status: trial, active,
-    expired, cancelled). Owners, admins, billing and read-only ("billing.view")."""
+    expired, cancelled). Owners, admins, billing and read-only ("entitlements.view")."""
 
     @extend_schema(
         operation_id="entitlements_list",
@@ -95,7 +95,7 @@ class EntitlementsAPI(AccountAPIView):
     )
     def get(self, request, slug: str):
         membership = self.membership(slug)
-        _require(membership, "billing.view")
+        _require(membership, "entitlements.view")
         queryset = (
             Entitlement.objects.filter(account=membership.account)
             .select_related("product", "region")

@@ -42,7 +42,8 @@ TABLE = {
     "groups.manage": (1, 1, 0, 0, 0),
     "apps.manage": (1, 1, 0, 0, 0),
     "audit.view": (1, 1, 0, 0, 1),
-    "billing.view": (1, 1, 0, 1, 1),
+    "entitlements.view": (1, 1, 0, 1, 1),
+    "billing.view": (1, 0, 0, 1, 0),
     "billing.manage": (1, 0, 0, 1, 0),
 }
 

@@ -97,7 +97,15 @@ class Command(BaseCommand):
         if not User.objects.filter(email="admin@atrium.test").exists():
             User.objects.create_superuser(email="admin@atrium.test", password=DEMO_PASSWORD)
         self._catalog(regions)
+        # Plans and Acme's paid Backup (billing/demo.py), made once.
+        from billing.demo import demo_billing_ensure
+
+        self.stdout.write(demo_billing_ensure())
         self._connected_app()
+        # Sales staff: sam (a rep, owns Acme) and maya (a manager); see billing_demo_history.
+        from billing.management.commands.billing_demo_history import sales_staff_ensure
+
+        sales_staff_ensure()
         self.stdout.write(f"Demo data ready (password for everyone: {DEMO_PASSWORD})")
 
     def _connected_app(self) -> None:

@@ -65,6 +65,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable")
         call_command("load_demo")
+        # Outside load_demo's one transaction: each generated account commits on its own, so the
+        # mail its past would have sent is dropped (billing_demo_history) instead of printed.
+        call_command("billing_demo_history")
         call_command("regions_register_clients")
         call_command("pki_init")
         # Installations made before the umask above get their permissions tightened too.
