@@ -28,6 +28,8 @@ DEMO_LOGINS = [
     ("dave@acme.test", "Acme member"),
     ("carol@globex.test", "Globex owner (EU only)"),
     ("admin@atrium.test", "Atrium staff (Django admin at /admin/)"),
+    ("sam@atrium.test", "Sales rep (owns Acme and half the generated accounts; /sales/)"),
+    ("maya@atrium.test", "Sales manager (every account; reassigns; /sales/)"),
 ]
 
 
