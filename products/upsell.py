@@ -13,6 +13,7 @@ transaction; the progress page reads the members' ledger rows in that region.
 - Admins and owners ("members.manage", as for trials: it provisions every member).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +35,21 @@ from regions.models import AccountRegion, ProvisioningRecord, Region
 ACTIVE = Entitlement.Status.ACTIVE
 TRIAL = Entitlement.Status.TRIAL
 RIGHT = "members.manage"
+
+# Who bills a product an account pays for: billing registers a function from its AppConfig.ready
+# (products knows nothing of money). When one answers with a page, a region of that product is
+# added there, its seats charged, never here for free — billing must not drift from what the
+# account can use.
+BILLED_AT: list[Callable[[Account, Product], str | None]] = []
+
+
+def billed_at(*, account: Account, product: Product) -> str | None:
+    """The page where the account's paid subscription to the product changes, if it has one."""
+    for where in BILLED_AT:
+        url = where(account, product)
+        if url:
+            return url
+    return None
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,13 @@ def _plan(*, account: Account, product: Product, region: Region, rows: list[Enti
     if any(row.region_id == region.pk for row in owned):
         raise ValidationError(f"{account.name} already has {product.name} in {region.name}.", code="entitled")
     active = [row for row in owned if row.status == ACTIVE]
+    billing_page = billed_at(account=account, product=product) if active else None
+    if billing_page:
+        raise ValidationError(
+            f"{account.name} pays for {product.name} per seat: add {region.name} with its seats on the "
+            f"billing page ({billing_page}), where the change is previewed and charged.",
+            code="billed",
+        )
     basis = active or owned  # the active ones, else the trial's
     ends = [row.ends_at for row in basis]
     ends_at = None if None in ends else max(ends)
