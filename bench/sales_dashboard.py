@@ -117,6 +117,9 @@ def staff() -> tuple[User, User]:
         user = User.objects.filter(email=email).first() or User.objects.create_user(
             email=email, password=DEMO_PASSWORD
         )
+        if not user.is_staff:  # sales staff are staff AND in a sales group (billing.sales)
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
         user.groups.add(groups[group])
         people.append(user)
     return people[0], people[1]

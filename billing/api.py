@@ -144,6 +144,11 @@ class SubscribeInput(serializers.Serializer):
     plan = serializers.SlugField(help_text="The plan's code within the product.")
     seats = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=services.MAX_SEATS))
     preview = serializers.BooleanField(default=False)
+    expected_total = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text='The preview\'s "<total> <currency>" (e.g. "50.00 USD"): refuse to buy at another price.',
+    )
 
 
 class SeatsInput(serializers.Serializer):
@@ -208,7 +213,9 @@ class SubscriptionsAPI(AccountAPIView):
         }
         if data["preview"]:
             return Response(DraftSerializer(services.subscription_convert_trial_preview(**arguments)).data)
-        subscription = services.subscription_convert_trial(**arguments, actor=membership)
+        subscription = services.subscription_convert_trial(
+            **arguments, actor=membership, expected_total=data.get("expected_total")
+        )
         subscription = selectors.subscription_of_account(
             account=membership.account, subscription_id=subscription.pk
         )

@@ -1,13 +1,12 @@
 """The dashboard figures as JSON (`/sales/api/<table>/`): the same rows as the page and the CSV
 (billing.sales_selectors.TABLES). Session authentication; errors are JSON: 401 signed out, 403
-for anyone who is not sales staff, 404 for an unknown table."""
+for anyone who is not sales staff, 404 for an unknown table, 405 for anything but GET."""
 
 from functools import wraps
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
 from billing import sales, sales_selectors
 
@@ -19,6 +18,11 @@ def _error(status: int, error: str, detail: str) -> JsonResponse:
 def sales_api(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            # Read-only endpoints; the error is JSON like every other one (require_GET's is empty).
+            response = _error(405, "method_not_allowed", "Only GET.")
+            response["Allow"] = "GET, HEAD"
+            return response
         if not request.user.is_authenticated:
             return _error(401, "not_authenticated", "Sign in first.")
         scope = sales.sales_scope_of(request.user)
@@ -33,14 +37,12 @@ def sales_api(view):
     return wrapper
 
 
-@require_GET
 @sales_api
 def table_json(request, name: str):
     table = sales_selectors.sales_table(name=name, scope=request.sales_scope, now=timezone.now())
     return JsonResponse(table.as_json(), encoder=DjangoJSONEncoder)
 
 
-@require_GET
 @sales_api
 def tables_index(request):
     return JsonResponse({"tables": [f"/sales/api/{name}/" for name in sales_selectors.TABLES]})

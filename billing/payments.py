@@ -118,14 +118,17 @@ def invoice_mark_paid(
         .select_related("plan__product", "pending_plan__product", "product", "account")
         .get(pk=invoice.subscription_id)
     )
-    if subscription.status == Subscription.Status.PAST_DUE and not _overdue(subscription, now).exists():
-        _clear_past_due(subscription, now=now, actor=actor)
+    if subscription.status == Subscription.Status.PAST_DUE:
+        if not _overdue(subscription, now).exists():
+            _clear_past_due(subscription, now=now, actor=actor)
+        elif invoice.period_start <= now < invoice.period_end:
+            # The period running now is paid for: it gets its access back even though an older
+            # invoice keeps the subscription past due (dunning never blocks prepaid time).
+            _entitlements_restore(subscription, actor=actor)
     return invoice
 
 
 def _clear_past_due(subscription: Subscription, *, now: datetime, actor: User | None) -> None:
-    from billing.services import _entitlements_activate
-
     items = list(subscription.items.select_related("region"))
     state = state_of(subscription, items)
     mrr = mrr_of(
@@ -148,6 +151,14 @@ def _clear_past_due(subscription: Subscription, *, now: datetime, actor: User | 
         after=state,
         actor=actor,
     )
+    _entitlements_restore(subscription, actor=actor, items=items)
+
+
+def _entitlements_restore(subscription: Subscription, *, actor: User | None, items=None) -> None:
+    """Make the entitlements dunning expired active again in the subscription's regions."""
+    from billing.services import _entitlements_activate, access_ends_at
+
+    items = items if items is not None else list(subscription.items.select_related("region"))
     expired = [
         e.region
         for e in Entitlement.objects.filter(
@@ -158,7 +169,11 @@ def _clear_past_due(subscription: Subscription, *, now: datetime, actor: User | 
         ).select_related("region")
     ]
     _entitlements_activate(
-        account=subscription.account, product=subscription.product, regions=expired, actor=actor
+        account=subscription.account,
+        product=subscription.product,
+        regions=expired,
+        actor=actor,
+        ends_at=access_ends_at(subscription),
     )
 
 

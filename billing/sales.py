@@ -37,8 +37,10 @@ def sales_groups_ensure() -> dict[str, Group]:
 
 
 def sales_scope_of(user) -> SalesScope | None:
-    """The user's sales scope, or None for anyone who is not sales staff (customers). One query."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    """The user's sales scope, or None for anyone who is not sales staff (customers). One query.
+    Sales staff are Atrium employees: is_staff AND in a sales group. The group alone is not enough,
+    so a customer put in it by mistake (or by an admin edit) never sees every account's figures."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
         return None
     names = set(user.groups.filter(name__in=SALES_GROUPS).values_list("name", flat=True))
     if not names:
@@ -46,11 +48,17 @@ def sales_scope_of(user) -> SalesScope | None:
     return SalesScope(user=user, is_manager=MANAGER_GROUP in names)
 
 
-def sales_reps() -> list[User]:
-    """Everyone an account can be assigned to: active members of either sales group."""
-    return list(
-        User.objects.filter(is_active=True, groups__name__in=SALES_GROUPS).distinct().order_by("email")
+def sales_reps_queryset():
+    """Everyone an account can be assigned to: active staff in either sales group (sales_scope_of)."""
+    return (
+        User.objects.filter(is_active=True, is_staff=True, groups__name__in=SALES_GROUPS)
+        .distinct()
+        .order_by("email")
     )
+
+
+def sales_reps() -> list[User]:
+    return list(sales_reps_queryset())
 
 
 @transaction.atomic
@@ -62,6 +70,9 @@ def sales_owner_assign(*, account: Account, rep: User | None, actor: User) -> Sa
         raise PermissionDenied("Only a sales manager reassigns accounts.")
     if rep is not None and sales_scope_of(rep) is None:
         raise ValidationError({"rep": f"{rep.email} is not in sales."}, code="not_sales")
+    # Lock the account first: with no owner row yet there is nothing else to lock, and two managers
+    # assigning at once would both insert (the second failing on the one-owner constraint).
+    Account.objects.select_for_update().filter(pk=account.pk).first()
     current = SalesOwner.objects.select_for_update().select_related("rep").filter(account=account).first()
     before = current.rep.email if current else None
     after = rep.email if rep else None

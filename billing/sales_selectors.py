@@ -575,6 +575,11 @@ def sales_account_of(*, scope: SalesScope, slug: str) -> Account:
     return account
 
 
+def account_invoices(*, account: Account):
+    """Every invoice of the account, latest first (the 360 shows the first 24, the CSV all)."""
+    return Invoice.objects.filter(account=account).order_by("-period_start", "-pk")
+
+
 def account_360(*, account: Account, recent: int = 20) -> dict:
     """Products, regions, subscriptions with seats, trial history, invoices, member counts and the
     latest audit events of one account: commercial and identity data only, nothing from the
@@ -604,7 +609,7 @@ def account_360(*, account: Account, recent: int = 20) -> dict:
         "trials": list(
             events.filter(Q(action__startswith="trial.") | Q(action__startswith="trial_request."))[:50]
         ),
-        "invoices": list(Invoice.objects.filter(account=account).order_by("-period_start", "-pk")[:24]),
+        "invoices": list(account_invoices(account=account)[:24]),
         "members": members,
         "audit": list(events[:recent]),
     }

@@ -127,6 +127,8 @@ def invoices_of_account(*, account: Account) -> QuerySet[Invoice]:
 
 def invoice_of_account(*, account: Account, number: str) -> Invoice:
     """Another account's invoice is indistinguishable from a missing one (404)."""
+    if "\x00" in number:  # PostgreSQL refuses NUL in text: no invoice has one
+        raise Http404("No such invoice")
     invoice = (
         Invoice.objects.filter(account=account, number=number)
         .select_related("account", "subscription__product", "subscription__plan")

@@ -96,6 +96,8 @@ def _regions_by_code(seats_by_region: SeatsByRegion) -> tuple[dict[str, int], di
     seats: dict[str, int] = {}
     for key, count in seats_by_region.items():
         code = key.code if isinstance(key, Region) else str(key)
+        if "\x00" in code:  # PostgreSQL refuses NUL in text; no region code has one
+            raise ValidationError({"seats": "Unknown region."}, code="region_unknown")
         if isinstance(count, bool) or not isinstance(count, int):
             raise ValidationError({"seats": f"Seats for {code} must be a whole number."}, code="seats_type")
         if count < 0 or count > MAX_SEATS:
@@ -157,6 +159,10 @@ def _require_live(subscription: Subscription, now: datetime) -> None:
         raise ValidationError(
             "This subscription's period has ended; it renews within minutes.", code="renewing"
         )
+    if now < subscription.current_period_start:
+        # `now` was taken before a renewal this change waited for (the run held the lock): dated in
+        # the period just invoiced, it would never be charged. The customer retries in the new one.
+        raise ValidationError("This subscription has just renewed; try again.", code="renewing")
 
 
 def entitlements_end(*, subscription: Subscription, region_codes: list[str], status: str) -> None:
@@ -167,16 +173,24 @@ def entitlements_end(*, subscription: Subscription, region_codes: list[str], sta
         )
 
 
-def _entitlements_activate(*, account: Account, product: Product, regions, actor: User | None) -> None:
+def _entitlements_activate(
+    *, account: Account, product: Product, regions, actor: User | None, ends_at: datetime | None = None
+) -> None:
     for region in regions:
         entitlement_set(
             account=account,
             product=product,
             region=region,
             status=Entitlement.Status.ACTIVE,
-            ends_at=None,
+            ends_at=ends_at,
             actor=actor,
         )
+
+
+def access_ends_at(subscription: Subscription) -> datetime | None:
+    """When a region's access stops by itself: the period end of a cancelling subscription (so
+    regions stop on time even if the worker is late), else never."""
+    return subscription.current_period_end if subscription.cancel_at_period_end else None
 
 
 # -- previews ------------------------------------------------------------------------------------
@@ -249,9 +263,11 @@ def subscription_convert_trial(
     seats_by_region: SeatsByRegion,
     actor: Actor,
     now: datetime | None = None,
+    expected_total: str | None = None,
 ) -> Subscription:
     """Trial → paid: an active Subscription with the plan's price locked, its regions, a START
-    event, the first invoice (for the first period) and active entitlements in those regions."""
+    event, the first invoice (for the first period) and active entitlements in those regions.
+    `expected_total` ("<total> <currency>", as the preview showed it) refuses to buy at another price."""
     now = _now(now)
     user = authorize(actor, account)
     account = account_lock(account.pk)
@@ -261,6 +277,13 @@ def subscription_convert_trial(
     draft = subscription_convert_trial_preview(
         account=account, product=product, plan=plan, seats_by_region=seats_by_region, now=now
     )
+    if expected_total is not None and expected_total != f"{draft.total} {draft.currency}":
+        # Staff changed the plan's price (or currency) after the customer's preview.
+        raise ValidationError(
+            f"The first invoice is now {draft.total} {draft.currency}, not {expected_total[:40]}: "
+            "check the new preview and confirm again.",
+            code="preview_changed",
+        )
     live = Subscription.objects.filter(account=account, product=product).exclude(
         status=Subscription.Status.CANCELLED
     )
@@ -533,7 +556,11 @@ def subscription_seats_change(
     kind = SubscriptionEvent.Kind.REGIONS if added or removed_now else SubscriptionEvent.Kind.SEATS
     _record(subscription, kind, items, after_items, before_state, user, now, mrr_before)
     _entitlements_activate(
-        account=subscription.account, product=subscription.product, regions=added, actor=user
+        account=subscription.account,
+        product=subscription.product,
+        regions=added,
+        actor=user,
+        ends_at=access_ends_at(subscription),
     )
     if removed_now:
         entitlements_end(
@@ -549,6 +576,15 @@ def _plan_plan(subscription: Subscription, items, plan: Plan, now: datetime) -> 
         raise ValidationError({"plan": f"{plan.name} is not a plan of this product."}, code="plan_product")
     if not plan.active:
         raise ValidationError({"plan": f"{plan.name} is no longer offered."}, code="plan_retired")
+    if plan.currency != subscription.currency:
+        # The renewal invoice would carry this period's prorations, computed in the old currency.
+        raise ValidationError(
+            {
+                "plan": f"{plan.name} is billed in {plan.currency}; "
+                "cancel and subscribe again to switch currency."
+            },
+            code="plan_currency",
+        )
     rule = PlanChange.objects.filter(from_plan_id=subscription.plan_id, to_plan=plan).first()
     if rule is None:
         raise ValidationError(
@@ -674,12 +710,22 @@ def subscription_cancel(
         return subscription
     subscription.cancel_at_period_end = True
     subscription.save(update_fields=["cancel_at_period_end", "updated_at"])
-    for item in _items(subscription):
+    items = _items(subscription)
+    # Access dunning took (an unpaid running period) stays taken: cancelling is not paying.
+    expired = set(
+        Entitlement.objects.filter(
+            account=subscription.account,
+            product=subscription.product,
+            region__in=[i.region for i in items],
+            status=Entitlement.Status.EXPIRED,
+        ).values_list("region_id", flat=True)
+    )
+    for item in items:
         entitlement_set(
             account=subscription.account,
             product=subscription.product,
             region=item.region,
-            status=Entitlement.Status.ACTIVE,
+            status=Entitlement.Status.EXPIRED if item.region_id in expired else Entitlement.Status.ACTIVE,
             ends_at=subscription.current_period_end,
             actor=user,
         )

@@ -97,12 +97,16 @@ def subscribe(request, slug: str, code: str):
         }
         try:
             if request.POST.get("confirm") == "1":
-                services.subscription_convert_trial(**arguments, actor=membership)
+                services.subscription_convert_trial(
+                    **arguments, actor=membership, expected_total=request.POST.get("expected_total")
+                )
                 messages.success(request, f"{account.name} now subscribes to {product.name}.")
                 return redirect("billing:home", slug=account.slug)
             context["preview"] = services.subscription_convert_trial_preview(**arguments)
         except ValidationError as exc:
             _errors_into(form, exc)
+            if exc.code == "preview_changed":
+                context["preview"] = services.subscription_convert_trial_preview(**arguments)
     status = 400 if request.method == "POST" and form.errors else 200
     return render(request, "billing/subscribe.html", context, status=status)
 

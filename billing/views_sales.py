@@ -3,6 +3,7 @@ manager's reassignment. Thin: the sales scope comes from billing.sales, the rows
 billing.sales_selectors. Anyone who is not sales staff gets 403 on every page."""
 
 import csv
+from decimal import Decimal
 from functools import wraps
 
 from django import forms
@@ -50,6 +51,9 @@ def _csv_cell(value) -> str:
         return ""
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, int | Decimal):
+        # A number is never a formula: "-40.00" (churn) must stay a number in the spreadsheet.
+        return str(value)
     return csv_safe(str(value))
 
 
@@ -82,13 +86,7 @@ class OwnerForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from accounts.models import User
-
-        self.fields["rep"].queryset = (
-            User.objects.filter(is_active=True, groups__name__in=sales.SALES_GROUPS)
-            .distinct()
-            .order_by("email")
-        )
+        self.fields["rep"].queryset = sales.sales_reps_queryset()
 
 
 @require_GET
@@ -106,7 +104,8 @@ def account(request, slug: str):
 @sales_page
 def account_invoices_csv(request, slug: str):
     found = sales_selectors.sales_account_of(scope=request.sales_scope, slug=slug)
-    invoices = sales_selectors.account_360(account=found)["invoices"]
+    # Every invoice (the 360 shows the latest 24 only).
+    invoices = sales_selectors.account_invoices(account=found)
     return csv_response(
         filename=f"sales-{found.slug}-invoices.csv",
         header=["Number", "Period start", "Period end", "Currency", "Total", "Status", "Issued", "Due",

@@ -29,6 +29,8 @@ D = Decimal
 def sales_user(email: str, *, manager: bool = False) -> User:
     groups = sales_groups_ensure()
     user = make_user(email, email.split("@")[0].title())
+    user.is_staff = True  # sales staff are Atrium employees (billing.sales.sales_scope_of)
+    user.save(update_fields=["is_staff"])
     user.groups.add(groups[MANAGER_GROUP if manager else REP_GROUP])
     return user
 
