@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from billing.models import Invoice, InvoiceLine, Payment, Plan, PlanChange, Subscription, SubscriptionRegion
+from billing.payments import invoice_void
 from billing.services import invoice_mark_paid
 
 
@@ -77,7 +78,7 @@ class InvoiceAdmin(ReadOnly, admin.ModelAdmin):
     search_fields = ["number", "account__slug", "account__name"]
     list_select_related = ["account"]
     inlines = [LineInline, PaymentInline]
-    actions = ["mark_paid"]
+    actions = ["mark_paid", "void"]
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
@@ -92,3 +93,14 @@ class InvoiceAdmin(ReadOnly, admin.ModelAdmin):
             except ValidationError as exc:
                 self.message_user(request, f"{invoice.number}: {' '.join(exc.messages)}", messages.ERROR)
         self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
+
+    @admin.action(description="Void (not owed: billed in error or settled elsewhere)")
+    def void(self, request, queryset):
+        done = 0
+        for invoice in queryset.filter(status=Invoice.Status.OPEN):
+            try:
+                invoice_void(invoice=invoice, actor=request.user, reason="voided by staff in Django admin")
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{invoice.number}: {' '.join(exc.messages)}", messages.ERROR)
+        self.message_user(request, f"{done} invoice(s) voided.", messages.SUCCESS)

@@ -128,6 +128,36 @@ def invoice_mark_paid(
     return invoice
 
 
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, actor: User, reason: str, now: datetime | None = None) -> Invoice:
+    """Staff cancel an open invoice that is not owed (billed in error, settled outside Atrium).
+    Idempotent; a paid invoice cannot be voided. A void invoice is no longer overdue, so a
+    subscription past due only because of it is active again (and its access with it)."""
+    now = now or timezone.now()
+    if actor is None or not actor.is_staff:
+        raise PermissionDenied("Only Atrium staff void invoices.")
+    reason = " ".join(str(reason).split())[:300]
+    if not reason:
+        raise ValidationError("Say why the invoice is void.", code="reason")
+    account_lock(invoice.account_id)
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status == Invoice.Status.VOID:
+        return invoice
+    if invoice.status == Invoice.Status.PAID:
+        raise ValidationError(f"Invoice {invoice.number} is paid: refund it instead.", code="paid")
+    invoice.status = Invoice.Status.VOID
+    invoice.save(update_fields=["status"])
+    audit_record(
+        action="invoice.void", account=invoice.account, actor=actor, target_type="invoice",
+        target_id=invoice.pk, target_label=invoice.number,
+        before={"status": "open"}, after={"status": "void", "reason": reason},
+    )  # fmt: skip
+    subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=invoice.subscription_id)
+    if subscription.status == Subscription.Status.PAST_DUE and not _overdue(subscription, now).exists():
+        _clear_past_due(subscription, now=now, actor=actor)
+    return invoice
+
+
 def _clear_past_due(subscription: Subscription, *, now: datetime, actor: User | None) -> None:
     items = list(subscription.items.select_related("region"))
     state = state_of(subscription, items)

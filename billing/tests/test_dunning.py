@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import AuditEvent
 from billing.models import Invoice, Payment, SubscriptionEvent
+from billing.payments import invoice_void
 from billing.services import dunning_run, invoice_mark_paid, invoices_run, subscription_convert_trial
 from billing.tests.conftest import MAR_1
 from products.models import Entitlement
@@ -126,3 +127,43 @@ def test_grace_days_come_from_the_setting(paid, settings, django_capture_on_comm
 def test_a_customer_cannot_mark_an_invoice_paid(paid, owner):
     with pytest.raises(PermissionDenied):
         invoice_mark_paid(invoice=paid.invoices.get(), actor=owner)
+
+
+# -- void: staff cancel an open invoice that is not owed ---------------------------------------
+
+
+def test_voiding_the_overdue_invoice_ends_past_due_and_gives_access_back(
+    paid, acme, staff, django_capture_on_commit_callbacks
+):
+    run(day(3, 16), django_capture_on_commit_callbacks)  # past grace: past due, access expired
+    paid.refresh_from_db()
+    assert paid.status == "past_due" and statuses(acme) == {"expired"}
+    invoice = paid.invoices.get()
+
+    invoice_void(invoice=invoice, actor=staff, reason="billed in error", now=day(3, 17))
+
+    invoice.refresh_from_db()
+    paid.refresh_from_db()
+    assert (invoice.status, paid.status) == ("void", "active")
+    assert statuses(acme) == {"active"}
+    event = AuditEvent.objects.get(action="invoice.void", account=acme)
+    assert event.actor == staff and event.after["reason"] == "billed in error"
+    # again: nothing more happens
+    invoice_void(invoice=invoice, actor=staff, reason="again", now=day(3, 18))
+    assert AuditEvent.objects.filter(action="invoice.void").count() == 1
+    # and a void invoice cannot be paid
+    with pytest.raises(ValidationError, match="void"):
+        invoice_mark_paid(invoice=invoice, actor=staff, now=day(3, 18))
+
+
+def test_a_paid_invoice_cannot_be_voided_and_customers_void_nothing(paid, owner, staff):
+    invoice = paid.invoices.get()
+    with pytest.raises(PermissionDenied):
+        invoice_void(invoice=invoice, actor=owner.user, reason="no")
+    with pytest.raises(ValidationError, match="Say why"):
+        invoice_void(invoice=invoice, actor=staff, reason="   ")
+    invoice_mark_paid(invoice=invoice, actor=staff, now=day(3, 2))
+    with pytest.raises(ValidationError, match="refund"):
+        invoice_void(invoice=invoice, actor=staff, reason="changed our mind")
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
