@@ -85,22 +85,21 @@ class InvoiceAdmin(ReadOnly, admin.ModelAdmin):
 
     @admin.action(description="Mark paid (manual payment received)")
     def mark_paid(self, request, queryset):
-        done = 0
-        for invoice in queryset.filter(status=Invoice.Status.OPEN):
-            try:
-                invoice_mark_paid(invoice=invoice, actor=request.user, provider="manual")
-                done += 1
-            except ValidationError as exc:
-                self.message_user(request, f"{invoice.number}: {' '.join(exc.messages)}", messages.ERROR)
-        self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
+        self._each_open(request, queryset, "marked paid", lambda invoice: invoice_mark_paid(
+            invoice=invoice, actor=request.user, provider="manual"))  # fmt: skip
 
     @admin.action(description="Void (not owed: billed in error or settled elsewhere)")
     def void(self, request, queryset):
+        self._each_open(request, queryset, "voided", lambda invoice: invoice_void(
+            invoice=invoice, actor=request.user, reason="voided by staff in Django admin"))  # fmt: skip
+
+    def _each_open(self, request, queryset, done_label: str, apply) -> None:
+        """Apply a payments service to each open invoice selected; a refusal is reported, not raised."""
         done = 0
         for invoice in queryset.filter(status=Invoice.Status.OPEN):
             try:
-                invoice_void(invoice=invoice, actor=request.user, reason="voided by staff in Django admin")
+                apply(invoice)
                 done += 1
             except ValidationError as exc:
                 self.message_user(request, f"{invoice.number}: {' '.join(exc.messages)}", messages.ERROR)
-        self.message_user(request, f"{done} invoice(s) voided.", messages.SUCCESS)
+        self.message_user(request, f"{done} invoice(s) {done_label}.", messages.SUCCESS)

@@ -158,29 +158,37 @@ def invoice_void(*, invoice: Invoice, actor: User, reason: str, now: datetime | 
     return invoice
 
 
-def _clear_past_due(subscription: Subscription, *, now: datetime, actor: User | None) -> None:
+def _status_set(
+    subscription: Subscription,
+    *,
+    status: str,
+    past_due_since: datetime | None,
+    kind: str,
+    now: datetime,
+    actor: User | None,
+) -> list:
+    """A status change that leaves seats and price alone (past due, paid up): its event records the
+    same MRR before and after. Returns the subscription's regions, read once."""
     items = list(subscription.items.select_related("region"))
     state = state_of(subscription, items)
     mrr = mrr_of(
-        unit_price=subscription.unit_price,
-        seats=seats_of(items),
-        interval=subscription.interval,
+        unit_price=subscription.unit_price, seats=seats_of(items), interval=subscription.interval,
         currency=subscription.currency,
-    )
-    subscription.status, subscription.past_due_since = Subscription.Status.ACTIVE, None
+    )  # fmt: skip
+    subscription.status, subscription.past_due_since = status, past_due_since
     subscription.save(update_fields=["status", "past_due_since", "updated_at"])
     SubscriptionEvent.objects.create(
-        subscription=subscription,
-        account=subscription.account,
-        kind=SubscriptionEvent.Kind.PAID,
-        effective_at=now,
-        mrr_before=mrr,
-        mrr_after=mrr,
-        currency=subscription.currency,
-        before=state,
-        after=state,
-        actor=actor,
-    )
+        subscription=subscription, account=subscription.account, kind=kind, effective_at=now,
+        mrr_before=mrr, mrr_after=mrr, currency=subscription.currency, before=state, after=state, actor=actor,
+    )  # fmt: skip
+    return items
+
+
+def _clear_past_due(subscription: Subscription, *, now: datetime, actor: User | None) -> None:
+    items = _status_set(
+        subscription, status=Subscription.Status.ACTIVE, past_due_since=None,
+        kind=SubscriptionEvent.Kind.PAID, now=now, actor=actor,
+    )  # fmt: skip
     _entitlements_restore(subscription, actor=actor, items=items)
 
 
@@ -283,27 +291,10 @@ def _dun(invoice_id: int, now: datetime, result: DunningResult) -> None:
         .get(pk=invoice.subscription_id)
     )
     if subscription.status == Subscription.Status.ACTIVE:
-        items = list(subscription.items.select_related("region"))
-        state = state_of(subscription, items)
-        mrr = mrr_of(
-            unit_price=subscription.unit_price,
-            seats=seats_of(items),
-            interval=subscription.interval,
-            currency=subscription.currency,
-        )
-        subscription.status, subscription.past_due_since = Subscription.Status.PAST_DUE, now
-        subscription.save(update_fields=["status", "past_due_since", "updated_at"])
-        SubscriptionEvent.objects.create(
-            subscription=subscription,
-            account=subscription.account,
-            kind=SubscriptionEvent.Kind.PAST_DUE,
-            effective_at=now,
-            mrr_before=mrr,
-            mrr_after=mrr,
-            currency=subscription.currency,
-            before=state,
-            after=state,
-        )
+        _status_set(
+            subscription, status=Subscription.Status.PAST_DUE, past_due_since=now,
+            kind=SubscriptionEvent.Kind.PAST_DUE, now=now, actor=None,
+        )  # fmt: skip
         result.past_due += 1
     if subscription.status != Subscription.Status.PAST_DUE:
         return

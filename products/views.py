@@ -60,18 +60,26 @@ def product_detail(request, code: str):
     return _detail(request, code, _context(request))
 
 
+def _trial_post(request, code: str):
+    """What a trial start or a trial request posts about: the poster's membership of the account
+    named in the form (404 otherwise), the product (404 unless it has a trial), the regions it is
+    offered in by code, and the product page's context."""
+    membership = membership_for_page(user=request.user, slug=request.POST.get("account", ""))
+    product = selectors.product_for_trial(code=code)
+    offered = {link.region.code: link.region for link in product.availability.all()}
+    context = {"accounts": selectors.catalog_accounts(user=request.user), "account": membership.account,
+               "membership": membership}  # fmt: skip
+    return membership, product, offered, context
+
+
 @login_required
 @require_POST
 def trial_start(request, code: str):
     """Start the account's free trial in the regions chosen; back to the product page."""
-    membership = membership_for_page(user=request.user, slug=request.POST.get("account", ""))  # 404
+    membership, product, offered, context = _trial_post(request, code)
     permissions.require(membership, "members.manage")
     account = membership.account
-    product = selectors.product_for_trial(code=code)  # 404
-    offered = {link.region.code: link.region for link in product.availability.all()}
     form = TrialStartForm(request.POST, region_codes=sorted(offered))
-    context = {"accounts": selectors.catalog_accounts(user=request.user), "account": account,
-               "membership": membership}  # fmt: skip
     if not form.is_valid():
         errors = [error for field_errors in form.errors.values() for error in field_errors]
         return _detail(request, code, context, form=form, errors=errors, status=400)
@@ -208,13 +216,9 @@ def trial_policy(request):
 @require_POST
 def trial_request_create(request, code: str):
     """A member asks the account's admins for a free trial; back to the product page."""
-    membership = membership_for_page(user=request.user, slug=request.POST.get("account", ""))  # 404
+    membership, product, offered, context = _trial_post(request, code)
     account = membership.account
-    product = selectors.product_for_trial(code=code)  # 404
-    offered = {link.region.code: link.region for link in product.availability.all()}
     form = TrialRequestForm(request.POST, region_codes=sorted(offered))
-    context = {"accounts": selectors.catalog_accounts(user=request.user), "account": account,
-               "membership": membership}  # fmt: skip
     if not form.is_valid():
         errors = [error for field_errors in form.errors.values() for error in field_errors]
         return _detail(request, code, context, form=form, request_errors=errors, status=400)
