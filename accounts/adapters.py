@@ -3,7 +3,21 @@ from django.urls import reverse
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Hook point for allauth's login flow (MFA stages, SSO routing arrive with their issues)."""
+    """Hook point for allauth's login flow: MFA stage (accounts/mfa.py), password rules of the
+    person's accounts (accounts/security_policy.py)."""
+
+    def get_login_stages(self) -> list[str]:
+        from accounts import mfa
+
+        # MFA last: it must see the person after every other stage admitted them.
+        return [*super().get_login_stages(), *mfa.login_stages()]
+
+    def clean_password(self, password: str, user=None) -> str:
+        from accounts import security_policy
+
+        password = super().clean_password(password, user)
+        security_policy.password_validate(password=password, user=user)
+        return password
 
     def get_login_redirect_url(self, request):
         # A person with no account yet (just signed up, or left every account) would land on

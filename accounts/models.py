@@ -336,3 +336,9 @@ class AppEnablement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app} for {self.account} ({self.audience})"
+
+
+# Issue 11's models live in their own modules (one per part), registered here as this app's.
+from accounts.models_security import *  # noqa: E402, F403
+from accounts.models_sessions import *  # noqa: E402, F403
+from accounts.models_sso import *  # noqa: E402, F403

@@ -64,6 +64,13 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.idp.oidc",
+    # Customer SSO: one OpenID Connect app per account, from the database (accounts/sso.py).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    # MFA: TOTP devices and single-use recovery codes (accounts/mfa.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
     "accounts",
@@ -84,6 +91,8 @@ MIDDLEWARE = [
     "portal.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the MFA step.
+    "django_otp.middleware.OTPMiddleware",
     # Client address and user agent for audit rows written during the request.
     "accounts.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

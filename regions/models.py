@@ -62,6 +62,8 @@ class ProvisioningRecord(models.Model):
         USER = "user", "User"
         GROUP = "group", "Group"
         ENTITLEMENTS = "entitlements", "Entitlements"
+        POLICY = "policy", "Security policy"
+        LOGOUT = "logout", "Back-channel logout"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -139,3 +139,8 @@ class TenantEntitlements(models.Model):
 
     def __str__(self) -> str:
         return f"entitlements v{self.version} of {self.tenant_id}"
+
+
+# Issue 11's models live in their own modules, registered here as this app's.
+from atrium_kit.models_policy import *  # noqa: E402, F403
+from atrium_kit.models_logout import *  # noqa: E402, F403
