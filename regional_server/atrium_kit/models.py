@@ -142,5 +142,5 @@ class TenantEntitlements(models.Model):
 
 
 # Issue 11's models live in their own modules, registered here as this app's.
-from atrium_kit.models_policy import *  # noqa: E402, F403
 from atrium_kit.models_logout import *  # noqa: E402, F403
+from atrium_kit.models_policy import *  # noqa: E402, F403
