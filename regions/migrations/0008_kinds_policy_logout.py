@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('regions', '0007_provisioningrecord_kind_entitlements'),
+        ("regions", "0007_provisioningrecord_kind_entitlements"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='provisioningrecord',
-            name='kind',
-            field=models.CharField(choices=[('user', 'User'), ('group', 'Group'), ('entitlements', 'Entitlements'), ('policy', 'Security policy'), ('logout', 'Back-channel logout')], max_length=20),
+            model_name="provisioningrecord",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("user", "User"),
+                    ("group", "Group"),
+                    ("entitlements", "Entitlements"),
+                    ("policy", "Security policy"),
+                    ("logout", "Back-channel logout"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
