@@ -10,7 +10,9 @@ regions used, entitlements, subscriptions with seats per region, twelve months o
 SubscriptionEvents with MRR before/after, trial.start audit rows), keeping the models'
 invariants but writing no ledger rows (no worker runs on this database, nothing is pushed).
 Running it again reuses what exists. Then, signed in as a sales manager (who sees every
-account), it requests the dashboard page and each JSON endpoint in this process with Django's
+account), it requests the dashboard once without the members' rollup (counted live) for
+comparison, refreshes the rollup as beat does every 5 minutes (billing/sales_activity.py), and
+requests the dashboard page and each JSON endpoint in this process with Django's
 test client, N times each, and reports the server time (middleware, views, queries, templates;
 no network) and the number of queries. Last, it runs `billing.services.invoices_run(now=...)` at
 the moment every subscription's period ends, inside a transaction it rolls back (so the bench
@@ -45,8 +47,16 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import Account, AuditEvent, Membership, User  # noqa: E402
 from billing import pricing  # noqa: E402
 from billing import services as billing  # noqa: E402
-from billing.models import Plan, SalesOwner, Subscription, SubscriptionEvent, SubscriptionRegion  # noqa: E402
+from billing.models import (  # noqa: E402
+    AccountActivity,  # noqa: E402
+    Plan,
+    SalesOwner,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionRegion,
+)
 from billing.sales import MANAGER_GROUP, REP_GROUP, sales_groups_ensure  # noqa: E402
+from billing.sales_activity import account_activity_refresh  # noqa: E402
 from billing.sales_selectors import TABLES  # noqa: E402
 from portal.management.commands.load_demo import DEMO_PASSWORD, DEMO_REGIONS  # noqa: E402
 from products.models import Entitlement, Product, ProductRegion  # noqa: E402
@@ -344,6 +354,18 @@ def main() -> None:
     print(f"{accounts} accounts, {members} members, {events} subscription events, {connection.vendor}")
     client = Client()
     client.force_login(manager)
+    # The members' counts as beat keeps them (billing/sales_activity.py), and for comparison the
+    # page without that rollup (counted live on every request, as on a fresh installation).
+    AccountActivity.objects.all().delete()
+    times, queries, _ = measure(client, "/sales/", args.n)
+    print(
+        f"{'dashboard (live)':<20} p50 {percentile(times, 0.5):6.1f} ms  "
+        f"p95 {percentile(times, 0.95):6.1f} ms  {queries} queries  (members counted on each request)"
+    )
+    started = time.perf_counter()
+    rolled = account_activity_refresh()
+    elapsed = (time.perf_counter() - started) * 1000
+    print(f"activity rollup: {rolled} accounts in {elapsed:.0f} ms (beat refreshes it every 5 minutes)")
     page_times, page_queries = [], 0
     urls = {"dashboard": "/sales/", **{f"api {name}": f"/sales/api/{name}/" for name in TABLES}}
     for label, url in urls.items():

@@ -276,3 +276,22 @@ class SalesOwner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} → {self.rep_id}"
+
+
+class AccountActivity(models.Model):
+    """The members' counts of one account, as of `computed_at`: a rollup the sales dashboard
+    reads instead of scanning every membership joined to its sign-in on each page view
+    (billing/sales_activity.py refreshes it from beat; the dashboard falls back to the live scan
+    when the rollup is older than ACTIVITY_FRESH). An account with no active member has no row."""
+
+    account = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    members = models.PositiveIntegerField()  # active members
+    everywhere = models.PositiveIntegerField()  # of whom with every region the account uses
+    active_7d = models.PositiveIntegerField()  # of whom signed in within 7 days of computed_at
+    active_idle = models.PositiveIntegerField()  # of whom signed in within 14 days of computed_at
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"activity of {self.account_id} at {self.computed_at:%Y-%m-%d %H:%M}"

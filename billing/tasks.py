@@ -20,3 +20,11 @@ def run_invoices() -> dict:
         "past_due": dunning.past_due,
         "expired": dunning.expired,
     }
+
+
+@shared_task
+def refresh_account_activity() -> int:
+    """The sales dashboard's members' counts (billing/sales_activity.py)."""
+    from billing.sales_activity import account_activity_refresh
+
+    return account_activity_refresh()

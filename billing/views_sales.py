@@ -37,8 +37,10 @@ def sales_page(view):
 @require_GET
 @sales_page
 def dashboard(request):
-    tables = sales_selectors.sales_dashboard(scope=request.sales_scope, now=timezone.now())
-    return render(request, "billing/sales/dashboard.html", {"tables": tables, "scope": request.sales_scope})
+    memo: dict = {}
+    tables = sales_selectors.sales_dashboard(scope=request.sales_scope, now=timezone.now(), memo=memo)
+    context = {"tables": tables, "scope": request.sales_scope, "activity_as_of": memo.get("activity_as_of")}
+    return render(request, "billing/sales/dashboard.html", context)
 
 
 class _Echo:

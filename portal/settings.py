@@ -280,6 +280,8 @@ CELERY_BEAT_SCHEDULE = {
     "trials-sweep": {"task": "products.tasks.sweep_trials", "schedule": 300.0},
     # Billing: renew and invoice what ended, then dunning (idempotent; billing/tasks.py).
     "billing-invoices": {"task": "billing.tasks.run_invoices", "schedule": 300.0},
+    # The sales dashboard's members' counts (billing/sales_activity.py; fresh for 15 minutes).
+    "billing-activity": {"task": "billing.tasks.refresh_account_activity", "schedule": 300.0},
 }
 ATRIUM_BILLING_GRACE_DAYS = env_int("ATRIUM_BILLING_GRACE_DAYS", 14)
 
