@@ -18,6 +18,8 @@ from billing.sales_selectors import members_counted
 def account_activity_refresh(*, now: datetime | None = None) -> int:
     """Recount every account's active members (one grouped scan) and replace the rollup with
     the result in one transaction, so readers see the old rollup or the new one, never a mix.
+    Written as an upsert, then the rows of accounts left without active members go: two runs
+    overlapping (a slow one and the next beat tick) never collide on an account's row.
     Returns the number of accounts with active members."""
     now = now or timezone.now()
     counts = members_counted(Membership.objects.filter(status=Membership.Status.ACTIVE), now)
@@ -33,6 +35,9 @@ def account_activity_refresh(*, now: datetime | None = None) -> int:
         for account_id, stats in counts.items()
     ]
     with transaction.atomic():
-        AccountActivity.objects.all().delete()
-        AccountActivity.objects.bulk_create(rows, batch_size=2000)
+        AccountActivity.objects.bulk_create(
+            rows, batch_size=2000, update_conflicts=True, unique_fields=["account"],
+            update_fields=["members", "everywhere", "active_7d", "active_idle", "computed_at"],
+        )  # fmt: skip
+        AccountActivity.objects.filter(computed_at__lt=now).delete()
     return len(rows)

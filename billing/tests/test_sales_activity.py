@@ -107,3 +107,14 @@ def test_table_cells_are_escaped_on_the_page(client, world):
     assert '<img src=x onerror="alert(1)">' not in page
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
     assert 'href="/sales/accounts/acme/"' in page
+
+
+@pytest.mark.django_db
+def test_a_second_refresh_updates_the_rows_and_drops_accounts_left_without_members(world):
+    _acme_trial(world)
+    account_activity_refresh(now=NOW)
+    Membership.objects.filter(account=world["globex"]).update(status=Membership.Status.SUSPENDED)
+    membership_add(account=world["acme"], user=make_user("m3@acme.test"))
+    assert account_activity_refresh(now=NOW + timedelta(minutes=5)) == 1
+    [row] = AccountActivity.objects.all()
+    assert (row.account_id, row.members, row.computed_at) == (world["acme"].pk, 5, NOW + timedelta(minutes=5))
