@@ -12,6 +12,19 @@ class AccountAdapter(DefaultAccountAdapter):
         # MFA last: it must see the person after every other stage admitted them.
         return [*super().get_login_stages(), *mfa.login_stages()]
 
+    def pre_authenticate(self, request, **credentials) -> None:
+        # allauth refuses a login over its login_failed limit here (a form error, not a 429).
+        from django.core.exceptions import ValidationError
+
+        from accounts import security_events
+
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            login = credentials.get("email") or credentials.get("username") or ""
+            security_events.lockout_record(request=request, limit="login_failed", login=str(login)[:254])
+            raise
+
     def clean_password(self, password: str, user=None) -> str:
         from accounts import security_policy
 

@@ -353,3 +353,50 @@ def _managed_client(client: Client | None) -> bool:
 
 admin.site.unregister(Client)
 admin.site.register(Client, ManagedClientAdmin)
+
+
+# --- customer SSO (accounts/sso.py): staff vouch for domain claims; connections are read-only
+from accounts import sso as sso_services  # noqa: E402
+from accounts.models_sso import ClaimedDomain, SSOConnection  # noqa: E402
+
+
+@admin.register(ClaimedDomain)
+class ClaimedDomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "account", "status", "method", "verified_at", "verified_by"]
+    list_filter = ["status", "method"]
+    search_fields = ["domain", "account__slug", "account__name"]
+    actions = ["approve_claims"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Approve the selected domain claims (staff verification, audited)")
+    def approve_claims(self, request, queryset):
+        approved = 0
+        for claim in queryset:
+            try:
+                sso_services.domain_verify_by_staff(claim=claim, staff=request.user)
+            except ValidationError as exc:
+                messages.error(request, f"{claim.domain}: {' '.join(exc.messages)}")
+            else:
+                approved += 1
+        messages.info(request, f"{approved} domain claim(s) verified.")
+
+
+@admin.register(SSOConnection)
+class SSOConnectionAdmin(admin.ModelAdmin):
+    """Customers configure their IdP on /a/<slug>/sso/; here operators only look."""
+
+    list_display = ["account", "issuer", "client_id", "enabled", "trust_idp_mfa", "default_role"]
+    search_fields = ["account__slug", "issuer"]
+    readonly_fields = ["account", "app", "issuer", "client_id", "enabled", "trust_idp_mfa", "default_role",
+                       "created_at", "updated_at"]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

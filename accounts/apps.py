@@ -12,7 +12,11 @@ class AccountsConfig(AppConfig):
             oidc,
             receivers,  # noqa: F401 - connects the ledger signal receivers
             refresh_tokens,
+            security_events,  # noqa: F401 - connects the sign-in/out audit receivers
+            security_policy,  # noqa: F401 - connects the region-added and login-time receivers
+            sessions,  # noqa: F401 - connects the portal-session login/logout receivers
             signing_keys,
+            sso,  # noqa: F401 - sets or clears the federated-login flag at every login
         )
         from accounts.home_panels import home_panel_register
 

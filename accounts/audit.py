@@ -33,15 +33,22 @@ def audit_record(
     target_label: str = "",
     before: Mapping | None = None,
     after: Mapping | None = None,
+    subject: User | None = None,
 ) -> AuditEvent:
     """Write one audit row. `action` is `<noun>.<verb>` (`member.suspend`, `invitation.create`);
-    `before`/`after` hold only what changed, as JSON-safe values."""
+    `before`/`after` hold only what changed, as JSON-safe values. `subject` is the person a
+    personal row (account=None) concerns; it defaults to the actor there, so the audit pages of
+    the person's accounts can show their sign-ins and MFA changes (accounts/selectors_audit.py)."""
     context = _context.get()
     actor = actor if actor is not None and getattr(actor, "pk", None) else None
+    if subject is None and account is None:
+        subject = actor
+    subject = subject if subject is not None and getattr(subject, "pk", None) else None
     return AuditEvent.objects.create(
         account=account,
         actor=actor,
         actor_email=actor.email if actor else "",
+        subject=subject,
         action=action,
         target_type=target_type,
         target_id=str(target_id),

@@ -29,7 +29,7 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 
-from accounts import invitations_csv, permissions, services
+from accounts import invitations_csv, permissions, security_policy, services
 from accounts.audit import audit_record
 from accounts.emails_invitations import send_invitations
 from accounts.groups import group_members_add
@@ -201,6 +201,7 @@ def _problems(draft: _Draft, directory: _Directory, actor: Membership | None) ->
         if len(draft.email) > 254:
             problems.append(("email", "Email addresses are at most 254 characters."))
         problems += _email_problems(draft.email, directory)
+        problems += security_policy.invitation_domain_problems(email=draft.email, directory=directory)
     for name, value in (("first_name", draft.first_name), ("last_name", draft.last_name)):
         if len(value) > 150:
             problems.append((name, "Names are at most 150 characters."))

@@ -253,6 +253,11 @@ class AuditEvent(models.Model):
         User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     actor_email = models.CharField(max_length=254, blank=True)
+    # The person a personal security event (account=None: sign-ins, failures, MFA) concerns, so
+    # the audit page of each account they belong to can show it (accounts/security_events.py).
+    subject = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=32, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
@@ -270,6 +275,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["account", "-created_at"], name="audit_account_time_idx"),
             models.Index(fields=["account", "action"], name="audit_account_action_idx"),
+            models.Index(fields=["subject", "-created_at"], name="audit_subject_time_idx"),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from allauth.idp.oidc.internal.resources import InvalidTargetError
 from allauth.idp.oidc.models import Client
 from django.conf import settings
 
+from accounts.auth_context import ACR_VALUES_SUPPORTED
 from accounts.models import User
 from regions.models import Region
 
@@ -25,6 +26,12 @@ class AtriumOIDCAdapter(DefaultOIDCAdapter):
         supported = data.setdefault("scopes_supported", [])
         if "atrium:api" not in supported:
             supported.append("atrium:api")
+        # What our ID tokens carry (populate_id_token) and the assurance levels acr_values names.
+        data["claims_supported"] = _merged(data.get("claims_supported"), CLAIMS_SUPPORTED)
+        data["acr_values_supported"] = list(ACR_VALUES_SUPPORTED)
+        # OIDC Back-Channel Logout 1.0: regions learn of a logout at Atrium (accounts/sessions.py).
+        data["backchannel_logout_supported"] = True
+        data["backchannel_logout_session_supported"] = True
         origin = self.request.build_absolute_uri("/").rstrip("/")
         for name, value in data.items():
             if isinstance(value, str) and name.endswith(("_endpoint", "_uri")) and value.startswith(origin):
@@ -66,6 +73,17 @@ class AtriumOIDCAdapter(DefaultOIDCAdapter):
         if refused:
             raise InvalidTargetError(description=f"This client may not request resource {refused[0]}")
 
+    def populate_id_token(self, id_token: dict, client, scopes, **kwargs) -> None:
+        """`amr`, `acr`, `sid` and `auth_time` of the login the code came from (cached at the
+        authorize step, accounts/oidc_authorize.py), or of the refresh token's chain: this runs at
+        the token endpoint, where no session exists. A code without a usable context (issued
+        before it was recorded, or a bad value) gets an ID token without them, never an error."""
+        from accounts.refresh_tokens import grant_auth_context
+
+        auth, _digest = grant_auth_context()
+        if auth:
+            id_token.update(auth)
+
     def get_user_sub(self, client, user) -> str:
         return str(user.public_id)
 
@@ -81,6 +99,16 @@ class AtriumOIDCAdapter(DefaultOIDCAdapter):
         if "profile" in scopes:
             claims["name"] = user.display_name
         return claims
+
+
+CLAIMS_SUPPORTED = [
+    "sub", "iss", "aud", "exp", "iat", "jti", "nonce", "auth_time", "amr", "acr", "sid",
+    "email", "email_verified", "name", "given_name", "family_name",
+]  # fmt: skip
+
+
+def _merged(existing, extra: list[str]) -> list[str]:
+    return list(dict.fromkeys([*(existing if isinstance(existing, list) else []), *extra]))
 
 
 def allowed_resources(client: Client | None, *, client_credentials: bool = True) -> set[str]:

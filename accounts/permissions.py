@@ -34,12 +34,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "members.invite": ADMINS,
     "members.manage": ADMINS,  # rename, suspend, reactivate, remove, region access, role (not owner)
     "members.manage_owners": OWNER,  # make, demote, suspend or remove an owner; transfer ownership
+    "members.sign_out": ADMINS,  # end every session of a member (portal, tokens, regions)
     "sync.retry": ADMINS,
     # groups
     "groups.view": EVERYONE,
     "groups.manage": ADMINS,
     # connected SaaS apps (accounts/connected_apps.py): members open the ones enabled for them
     "apps.manage": ADMINS,  # enable, disable, choose who may open each
+    # the account security policy (accounts/security_policy.py): MFA, sessions, passwords, SSO-only
+    "security.manage": ADMINS,
+    # customer SSO: claimed domains and the account's IdP (accounts/sso.py)
+    "sso.manage": ADMINS,
     # audit log
     "audit.view": OBSERVERS,
     # commerce: what the account owns (products/api.py); owners, admins, billing and read-only

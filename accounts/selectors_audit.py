@@ -9,9 +9,11 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Account, AuditEvent
+from accounts.models import Account, AuditEvent, Membership, User
+from accounts.security_events import PERSONAL_SECURITY_PREFIXES, SECURITY_ACTION_PREFIXES
 
 PAGE_SIZE = 50
+GROUPS = {"security": SECURITY_ACTION_PREFIXES}
 
 
 @dataclass(frozen=True)
@@ -21,14 +23,59 @@ class AuditFilters:
     target: str = ""  # part of the target's label, or its exact id or type
     date_from: date | None = None  # inclusive, in the portal's time zone
     date_to: date | None = None  # inclusive
+    group: str = ""  # a group of actions (GROUPS): "security"
+    member: User | None = None  # a current member: what they did and what concerns them
 
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _starts_with_any(field: str, prefixes: tuple[str, ...]) -> Q:
+    condition = Q()
+    for prefix in prefixes:
+        condition |= Q(**{f"{field}__startswith": prefix})
+    return condition
+
+
+def _current_member_ids(account: Account):
+    # Members now (active or suspended): someone removed, or not yet joined, is not shown.
+    return (
+        Membership.objects.filter(account=account)
+        .exclude(status=Membership.Status.REMOVING)
+        .values("user_id")
+    )
+
+
+def current_member_by_email(*, account: Account, email: str) -> User | None:
+    """The person with that email who is a member of the account now, else None (one query)."""
+    membership = (
+        Membership.objects.filter(account=account, user__email__iexact=email)
+        .exclude(status=Membership.Status.REMOVING)
+        .select_related("user")
+        .first()
+    )
+    return membership.user if membership else None
+
+
 def audit_events_of_account(*, account: Account, filters: AuditFilters) -> QuerySet[AuditEvent]:
-    events = AuditEvent.objects.filter(account=account)
+    """The account's own rows, and the personal security events (sign-ins, failures, MFA, with
+    account=None) of the people who are its members now: never another person's."""
+    personal = (
+        Q(account__isnull=True)
+        & _starts_with_any("action", PERSONAL_SECURITY_PREFIXES)
+        & Q(subject_id__in=_current_member_ids(account))
+    )
+    events = AuditEvent.objects.filter(Q(account=account) | personal)
+    if filters.group:
+        events = events.filter(_starts_with_any("action", GROUPS[filters.group]))
+    if filters.member is not None:
+        user = filters.member
+        events = events.filter(
+            Q(subject_id=user.pk)
+            | Q(actor_id=user.pk)
+            | Q(target_type="member", target_id=str(user.public_id))
+        )
     if filters.actor:
         events = events.filter(actor_email__icontains=filters.actor.strip())
     if filters.action:
@@ -91,7 +138,7 @@ def audit_page(*, account: Account, filters: AuditFilters, page_number: str | in
 def audit_actions_of_account(*, account: Account) -> list[str]:
     """The actions that occur in the log (suggestions for the filter)."""
     return list(
-        AuditEvent.objects.filter(account=account)
+        audit_events_of_account(account=account, filters=AuditFilters())
         .order_by("action")
         .values_list("action", flat=True)
         .distinct()

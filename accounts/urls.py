@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from accounts import views
+from accounts import views, views_mfa, views_sessions
 
 app_name = "accounts"
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("members/<int:membership_id>/reactivate/", views.member_reactivate, name="member_reactivate"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("members/<int:membership_id>/transfer/", views.member_transfer, name="member_transfer"),
+    path("members/<int:membership_id>/sign-out/", views_sessions.member_sign_out, name="member_sign_out"),
+    path("members/<int:membership_id>/mfa-reset/", views_mfa.member_mfa_reset, name="member_mfa_reset"),
     path("sync/<int:record_id>/retry/", views.sync_retry, name="sync_retry"),
     # Each feature's account pages live in its own URL module (names join this namespace).
     path("invitations/", include("accounts.urls_invitations")),

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+"""/a/<slug>/security/ (namespace `security`): the account security policy."""
+
+from django.urls import path
+
+from accounts import views_security
 
 app_name = "security"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_security.policy_page, name="policy"),
+]

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""A person's own portal sessions: /profile/sessions/ (namespace `sessions`)."""
+
+from django.urls import path
+
+from accounts import views_sessions
 
 app_name = "sessions"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_sessions.sessions_index, name="index"),
+    path("<int:session_id>/revoke/", views_sessions.session_revoke, name="revoke"),
+    path("revoke-others/", views_sessions.sessions_revoke_others, name="revoke_others"),
+]

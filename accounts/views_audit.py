@@ -43,7 +43,7 @@ def _filters(form: AuditFilterForm) -> selectors_audit.AuditFilters:
 def audit_log(request, slug: str):
     membership = _viewer(request, slug)
     account = membership.account
-    form = AuditFilterForm(request.GET)
+    form = AuditFilterForm(request.GET, account=account)
     context = {
         "account": account,
         "membership": membership,
@@ -63,7 +63,7 @@ def audit_log(request, slug: str):
 def audit_csv(request, slug: str):
     membership = _viewer(request, slug)
     account = membership.account
-    form = AuditFilterForm(request.GET)
+    form = AuditFilterForm(request.GET, account=account)
     if not form.is_valid():
         context = {"account": account, "membership": membership, "form": form, "page": None, "actions": []}
         return render(request, "accounts/audit.html", context, status=400)

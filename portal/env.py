@@ -98,7 +98,15 @@ def env_cache(name: str, default: str) -> dict:
     if raw.startswith(("redis://", "rediss://")):
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
     if raw.startswith("db://") and len(raw) > len("db://"):
-        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": raw[5:]}
+        # Django culls a database cache past MAX_ENTRIES (300 by default) by deleting a third of
+        # the keys in name order, live or not: a few dozen logins a second threw away fresh
+        # authorization codes (invalid_grant). 50,000 holds minutes of codes and replay marks at
+        # that rate; over it, expired rows go first. (Each write counts the rows: keep it bounded.)
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": raw[5:],
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
     raise ImproperlyConfigured(f"{name} must be redis://… or db://<table>, got {raw!r}")
 
 

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
+    # Content-Security-Policy header (CONTENT_SECURITY_POLICY below).
+    "csp",
     "accounts",
     "regions",
     "products",
@@ -83,6 +85,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy header on every portal response (settings below).
+    "csp.middleware.CSPMiddleware",
     # Early: a throttled or malformed token request costs no session or user lookup.
     "accounts.middleware.TokenEndpointGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -95,9 +99,16 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Client address and user agent for audit rows written during the request.
     "accounts.audit.AuditContextMiddleware",
+    "accounts.middleware_sessions.SessionActivityMiddleware",  # last seen on /profile/sessions/
+    # After it: a `token.client_credentials` audit row (with IP and user agent) per M2M grant.
+    "accounts.security_events.TokenGrantAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # OIDC authorize step (issue 11): max_age, acr_values, prompt; the login context of each code.
+    "accounts.oidc_authorize.OIDCAuthorizeMiddleware",
+    # The account security policy (issue 11): session lifetime/idle, MFA enrolment, authorize step.
+    "accounts.middleware_security.SecurityPolicyMiddleware",
     "accounts.middleware.OIDCErrorStatusMiddleware",
 ]
 
@@ -108,6 +119,8 @@ ROOT_URLCONF = "portal.urls"
 MACHINE_ROOT_URLCONF = "portal.urls_machine"
 MACHINE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy header on every portal response (settings below).
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 if ATRIUM_LISTENER == "machine":
@@ -118,7 +131,9 @@ WSGI_APPLICATION = "portal.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # accounts/templates second: its account/ and socialaccount/ overrides (the login page)
+        # must win over allauth's, which the app loader would find first.
+        "DIRS": [BASE_DIR / "templates", BASE_DIR / "accounts" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -150,9 +165,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id at 7 MiB, t=5, p=1 (accounts/hashers.py); PBKDF2 after it so older hashes still
+# verify and are rehashed with Argon2id at the person's next login. Tests set a fast hasher.
 PASSWORD_HASHERS = env_list(
     "ATRIUM_PASSWORD_HASHERS",
     [
+        "accounts.hashers.Argon2idPasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     ],
@@ -164,6 +182,40 @@ SESSION_COOKIE_AGE = env_int("ATRIUM_SESSION_COOKIE_AGE", 12 * 3600)
 # Secure cookies whenever Atrium is served over TLS; the demo is plain HTTP on loopback.
 SESSION_COOKIE_SECURE = env_bool("ATRIUM_SECURE_COOKIES", ATRIUM_ISSUER.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Hardening (issue 11): security headers. Production is an https issuer; the demo (plain HTTP
+# on loopback) must not send HSTS or redirect to TLS, or browsers would pin 127.0.0.1 to https.
+ATRIUM_PRODUCTION = ATRIUM_ISSUER.startswith("https://")
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = env_int("ATRIUM_HSTS_SECONDS", 365 * 24 * 3600 if ATRIUM_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ATRIUM_HSTS_INCLUDE_SUBDOMAINS", ATRIUM_PRODUCTION)
+SECURE_HSTS_PRELOAD = False  # preloading is a decision for the domain's owner, not a default
+# TLS ends at the load balancer in production; it tells Django so in this header (set it there,
+# and strip it from what clients send), so redirects and `is_secure()` see https.
+SECURE_SSL_REDIRECT = env_bool("ATRIUM_SSL_REDIRECT", ATRIUM_PRODUCTION)
+if env_bool("ATRIUM_BEHIND_TLS_PROXY", ATRIUM_PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The health check is probed over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Content Security Policy (django-csp): every script and style is a static file served by
+# whitenoise (no inline script, style element or style attribute in our templates); images may
+# be data: URLs (the MFA QR code). form-action is left open on purpose: sign-in forms redirect to
+# regions and customer IdPs, which Chromium checks against form-action.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -183,6 +235,23 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 # (allauth only does so for the session holding that pending login) and onboarding follows.
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 
+# Customer SSO (accounts/sso.py): email-first login; one allauth OpenID Connect app per account,
+# from the database; the adapter admits only addresses of the account's verified domains, links
+# by email only then, and signs people up without a form (the IdP vouched for the address).
+ACCOUNT_FORMS = {"login": "accounts.forms_login.EmailFirstLoginForm"}
+SOCIALACCOUNT_ADAPTER = "accounts.adapters_social.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+# DNS TXT proof of claimed domains: "host:port" of the resolver to ask, empty for the system's.
+ATRIUM_DNS_RESOLVER = env_str("ATRIUM_DNS_RESOLVER", "")
+if ATRIUM_DNS_RESOLVER and not ATRIUM_DNS_RESOLVER.rpartition(":")[2].isdigit():
+    raise ImproperlyConfigured(f"ATRIUM_DNS_RESOLVER must be host:port, got {ATRIUM_DNS_RESOLVER!r}")
+# IdP issuers must be https:// unless this is on (tests and the demo run IdPs on plain loopback).
+ATRIUM_SSO_ALLOW_INSECURE_ISSUERS = env_bool("ATRIUM_SSO_ALLOW_INSECURE_ISSUERS", False)
+
 # allauth.idp.oidc: Atrium is the OpenID Connect provider every region trusts.
 IDP_OIDC_ADAPTER = "accounts.oidc.AtriumOIDCAdapter"
 OIDC_SIGNING_KEY_FILE = Path(env_str("ATRIUM_OIDC_KEY_FILE", str(RUN_DIR / "keys" / "oidc-signing.pem")))
@@ -197,6 +266,21 @@ IDP_OIDC_ROTATE_REFRESH_TOKEN = True
 # a key is derived from SECRET_KEY with a salt of its own. Changing it invalidates every secret.
 ATRIUM_CLIENT_SECRET_KEY = env_str("ATRIUM_CLIENT_SECRET_KEY", "")
 ATRIUM_RATE_LIMITS_ENABLED = not env_bool("ATRIUM_DISABLE_RATE_LIMITS", False)
+# allauth's limits, spelled out (its defaults, with login failures per email and per address):
+# over one, a 429 page (or "too many failed login attempts"), and an `auth.lockout` audit row
+# (accounts/security_events.py). "m" is a minute; "ip" the client address, "key" the email.
+ATRIUM_ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/3m/key",
+}
+ACCOUNT_RATE_LIMITS = ATRIUM_ACCOUNT_RATE_LIMITS
 if not ATRIUM_RATE_LIMITS_ENABLED:
     # Tests log in many times from one address; production keeps allauth's limits.
     ACCOUNT_RATE_LIMITS = False

@@ -4,6 +4,9 @@ from drf_spectacular.views import SpectacularAPIView
 
 from portal import views
 
+# allauth answers a refused rate limit through this handler: it records `auth.lockout` first.
+handler429 = "accounts.security_events.handler429"
+
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),

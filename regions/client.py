@@ -511,3 +511,91 @@ def _alerts_summary_parse(response: httpx.Response, *, tenant_slug: str) -> dict
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise RegionError(f"Posture alerts summary: an answer not in the contract's shape ({exc})") from exc
     return summary
+
+
+# --- tenant security policy (issue 11) ------------------------------------------------------------
+def tenant_policy_put(*, machine_url: str, tenant: str, document: dict, version: int) -> int:
+    """Make the region enforce this security policy document (policy version `version`).
+
+    Returns the version the region holds afterwards: higher than `version` when it already had
+    a newer one (it keeps that, so a late old push never wins)."""
+    response = _machine_request(
+        machine_url,
+        "PUT",
+        f"/tenant/v1/{tenant}/policy",
+        scope="tenant",
+        media_type=TENANT_JSON,
+        json_body={**document, "version": version},
+    )
+    _raise_for(response, "Tenant policy put")
+    try:
+        held = response.json()["version"]
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise RegionError(f"Tenant policy put: 2xx without a version: {response.text[:200]}") from exc
+    if not isinstance(held, int) or isinstance(held, bool) or held < version:
+        raise RegionError(f"Tenant policy put: the region holds version {held!r}, sent {version}")
+    return held
+
+
+# --- back-channel logout (issue 11) ---------------------------------------------------------------
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# A logout token is minted for one delivery attempt: a region that was down gets a fresh one.
+LOGOUT_TOKEN_LIFETIME_S = 120
+
+
+def logout_token_mint(*, audience: str, sub: str | None, sid: str | None) -> str:
+    """An OpenID Connect Back-Channel Logout 1.0 logout token (§2.4), signed RS256 with the key
+    that signs Atrium's ID tokens (its `kid` is in the JWKS regions already trust): `sub` and/or
+    `sid`, the logout event, a unique `jti`, never a `nonce`."""
+    # Imported here: only the worker's logout deliveries need them (this module loads everywhere).
+    import uuid
+
+    import jwt
+    from allauth.core.internal import jwkkit
+    from allauth.idp.oidc.adapter import get_adapter
+    from django.core.exceptions import ImproperlyConfigured
+
+    if not sub and not sid:
+        raise RegionError("A logout token names a sub, a sid or both", retryable=False)
+    try:
+        jwk_dict, private_key = jwkkit.load_jwk_from_pem(get_adapter().get_signing_key().pem)
+    except (ImproperlyConfigured, ValueError, TypeError) as exc:
+        # Retryable: an operator installs the signing key and delivery resumes by itself.
+        raise RegionError(f"No OIDC signing key to mint a logout token with: {exc}") from exc
+    now = int(time.time())
+    claims = {
+        "iss": settings.ATRIUM_ISSUER,
+        "aud": audience,
+        "iat": now,
+        "exp": now + LOGOUT_TOKEN_LIFETIME_S,
+        "jti": uuid.uuid4().hex,
+        "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+    }
+    claims |= {"sub": sub} if sub else {}
+    claims |= {"sid": sid} if sid else {}
+    headers = {"kid": jwk_dict["kid"], "typ": "logout+jwt"}  # explicitly typed (§2.4)
+    return jwt.encode(claims, private_key, algorithm="RS256", headers=headers)
+
+
+def backchannel_logout_post(*, machine_url: str, client_id: str, sub: str | None, sid: str | None) -> None:
+    """Tell a region to end the sessions of `sub` (all of them there) or of Atrium session
+    `sid`: `POST <machine URL>/oidc/backchannel-logout` with `logout_token=` (form), over mutual
+    TLS. The logout token itself is the credential (signed, `aud` = the region's OIDC client),
+    so no machine token is sent. 200 = done (also when the region had no such session)."""
+    token = logout_token_mint(audience=client_id, sub=sub, sid=sid)
+    try:
+        response = _http(machine_url).post(
+            "/oidc/backchannel-logout",
+            data={"logout_token": token},
+            headers={"Accept": "application/json", "Cache-Control": "no-store"},
+        )
+    except httpx.HTTPError as exc:
+        _http_forget(machine_url)  # reconnect next time (the region may have restarted)
+        raise RegionError(f"{machine_url} unreachable: {type(exc).__name__}: {exc}") from exc
+    if response.status_code == 400:
+        # The region refused this token (§2.8). A fresh one is minted at the next attempt, which
+        # is what a region lagging behind a key rotation needs; counted, so it ends `failed`.
+        raise RegionError(
+            f"Back-channel logout refused: HTTP 400 {response.text[:300]}", status=400, retryable=True
+        )
+    _raise_for(response, "Back-channel logout")

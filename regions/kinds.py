@@ -8,8 +8,11 @@ Adding a kind (tenant entitlements, security policy, logout, …) = one class re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from django.db.models import F
+
 from regions import client
 from regions.models import ProvisioningRecord
+from regions.signals import record_synced
 
 Kind = ProvisioningRecord.Kind
 
@@ -191,6 +194,29 @@ class EntitlementsKind(LedgerKind):
         )
 
 
+class PolicyKind(LedgerKind):
+    """A tenant's security policy in one region: one document per tenant (object key = the
+    tenant slug; accounts/security_policy.py renders it), put whole to the tenant API. It carries
+    the policy's own version, which the region keeps monotonic, so every region names the same
+    version as Atrium's page."""
+
+    name = Kind.POLICY
+
+    def send(self, record: ProvisioningRecord) -> Delivery:
+        client.tenant_policy_put(
+            machine_url=record.region.machine_url,
+            tenant=record.tenant,
+            document=record.desired,
+            version=record.desired["version"],
+        )
+        return Delivery(remote_id=record.object_key)
+
+    def delete(self, record: ProvisioningRecord) -> None:
+        # Never recorded: a region the account leaves loses its users, and the last policy it
+        # holds protects nothing any more; kept for the ledger's contract.
+        return None
+
+
 KINDS: dict[str, LedgerKind] = {}
 
 
@@ -213,3 +239,42 @@ def kinds_depending_on(name: str) -> list[str]:
 register(UserKind())
 register(GroupKind())
 register(EntitlementsKind())
+register(PolicyKind())
+
+
+# --- back-channel logout (issue 11) ---------------------------------------------------------------
+class LogoutKind(LedgerKind):
+    """A logout at Atrium a region must learn (OIDC Back-Channel Logout 1.0): `{"sub": <public
+    UUID>, "sid": <Atrium session id, absent for "every session">}`, object key
+    "<sub>:<sid>" (or "<sub>:all"), one row per region. The logout token is minted at each
+    delivery attempt (regions.client), so a region that was down gets a fresh, unexpired one.
+    A synced row has done its work and is deleted (below), so the ledger does not grow."""
+
+    name = Kind.LOGOUT
+
+    def send(self, record: ProvisioningRecord) -> Delivery:
+        client.backchannel_logout_post(
+            machine_url=record.region.machine_url,
+            client_id=record.region.oidc_client_id,
+            sub=record.desired.get("sub"),
+            sid=record.desired.get("sid"),
+        )
+        return Delivery(remote_id="")
+
+    def delete(self, record: ProvisioningRecord) -> None:
+        return None  # never recorded: a logout is never taken back
+
+
+register(LogoutKind())
+
+
+def _logout_row_forget(sender, record: ProvisioningRecord, **kwargs) -> None:
+    # Only while still synced at the version delivered: a logout recorded again meanwhile
+    # (the same person signed out everywhere twice) stays to be sent.
+    if record.kind == Kind.LOGOUT:
+        ProvisioningRecord.objects.filter(
+            pk=record.pk, state=ProvisioningRecord.State.SYNCED, acked_version=F("desired_version")
+        ).delete()
+
+
+record_synced.connect(_logout_row_forget, dispatch_uid="regions.kinds.logout_row_forget")

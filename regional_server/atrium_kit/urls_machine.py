@@ -8,7 +8,7 @@ product views add their own check with `@machine_view(scope=...)`."""
 
 from django.urls import include, path, re_path
 
-from atrium_kit import tenant_api, views
+from atrium_kit import backchannel, policy, tenant_api, views
 from atrium_kit.products import registered_products
 from atrium_kit.scim import SLUG
 
@@ -23,10 +23,12 @@ def product_machine_urlpatterns() -> list:
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("oidc/backchannel-logout", backchannel.backchannel_logout, name="backchannel_logout"),
     re_path(
         rf"^tenant/v1/(?P<tenant>{SLUG})/entitlements$",
         tenant_api.entitlements_put,
         name="tenant_entitlements",
     ),
+    re_path(rf"^tenant/v1/(?P<tenant>{SLUG})/policy$", policy.policy_endpoint, name="tenant_policy"),
     *product_machine_urlpatterns(),
 ]

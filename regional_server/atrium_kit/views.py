@@ -11,7 +11,15 @@ from django.views.decorators.http import require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
 from atrium_kit import selectors, services
-from atrium_kit.auth import REFUSAL_LOGIN_FAILED, REFUSAL_NOT_PROVISIONED
+from atrium_kit.auth import (
+    AMR_SESSION_KEY,
+    REFUSAL_LOGIN_FAILED,
+    REFUSAL_MFA_REQUIRED,
+    REFUSAL_NOT_PROVISIONED,
+    STEP_UP_SESSION_KEY,
+    WANTED_TENANT_SESSION_KEY,
+    mfa_missing,
+)
 from atrium_kit.entitlements import PRODUCT_CODE
 from atrium_kit.machine_auth import json_error
 from atrium_kit.navigation import product_display_name
@@ -21,6 +29,8 @@ REFUSAL_MESSAGES = {
     REFUSAL_NOT_PROVISIONED: "Your Atrium identity has no access to this region. "
     "Ask an admin of your account to add this region, or to add you to the account.",
     REFUSAL_LOGIN_FAILED: "The sign-in with Atrium could not be completed. Please try again.",
+    REFUSAL_MFA_REQUIRED: "Your organisation requires two-factor authentication for this region. "
+    "Set it up in Atrium (your profile, two-factor authentication), then sign in again.",
 }
 GENERIC_REFUSAL = "Access to this region was refused."
 
@@ -39,12 +49,25 @@ class RegionCallbackView(OIDCAuthenticationCallbackView):
         return super().get(request)
 
     def login_failure(self):
-        reason = getattr(self.request, "region_login_refusal", REFUSAL_LOGIN_FAILED)
+        asked = self.request.session.pop(STEP_UP_SESSION_KEY, None)
+        step_up_for = getattr(self.request, "region_step_up", None)
+        if step_up_for and not asked:
+            # The tenant requires MFA and Atrium's answer lacks it: ask once more, for MFA.
+            return step_up_redirect(self.request, tenant_slug=step_up_for, next_url=self.success_url)
+        reason = (
+            REFUSAL_MFA_REQUIRED
+            if step_up_for
+            else getattr(self.request, "region_login_refusal", REFUSAL_LOGIN_FAILED)
+        )
+        self.request.session.pop(WANTED_TENANT_SESSION_KEY, None)
         return redirect(f"{reverse('refused')}?{urlencode({'reason': reason})}")
 
     def login_success(self):
         response = super().login_success()
         claims = getattr(self.request, "region_id_token_claims", {})
+        self.request.session.pop(STEP_UP_SESSION_KEY, None)
+        self.request.session.pop(WANTED_TENANT_SESSION_KEY, None)
+        self.request.session[AMR_SESSION_KEY] = claims.get("amr", [])
         self.request.session["atrium_sub"] = claims.get("sub", "")
         # The session key was cycled by login(); save it so the record names the real one.
         self.request.session.save()
@@ -52,6 +75,13 @@ class RegionCallbackView(OIDCAuthenticationCallbackView):
             session_key=self.request.session.session_key, user=self.user, sid=claims.get("sid", "")
         )
         return response
+
+
+def step_up_redirect(request, *, tenant_slug: str, next_url: str):
+    """Sign in at Atrium again with `acr_values=urn:atrium:loa:2` (StepUpAuthenticateView reads
+    the flag), then on to `next_url`."""
+    request.session[STEP_UP_SESSION_KEY] = {"tenant": tenant_slug}
+    return redirect(f"{reverse('oidc_authentication_init')}?{urlencode({'next': next_url})}")
 
 
 def refused(request):
@@ -89,7 +119,13 @@ def tenant_switch(request, slug: str):
     target = next((u for u in candidates if u.tenant.slug == slug), None)
     if target is None:
         raise Http404("No such tenant for you in this region")
+    amr = request.session.get(AMR_SESSION_KEY) or []
+    if mfa_missing(tenant=target.tenant, amr=amr):
+        # This session signed in without MFA; the tenant switched to requires it.
+        request.session[WANTED_TENANT_SESSION_KEY] = target.tenant.slug
+        return step_up_redirect(request, tenant_slug=target.tenant.slug, next_url=reverse("home"))
     auth.login(request, target, backend=settings.AUTHENTICATION_BACKENDS[0])
+    request.session[AMR_SESSION_KEY] = amr  # login() as another user flushed the session
     request.session.save()  # login() cycled the key; record the one the browser will hold
     services.login_session_record(session_key=request.session.session_key, user=target, sid="")
     return redirect("home")

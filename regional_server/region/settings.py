@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The tenant's pushed session lifetime and idle timeout (issue 11).
+    "atrium_kit.policy.TenantPolicySessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -130,6 +132,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "atrium_kit.context_processors.region",
                 "atrium_kit.context_processors.kit",
+                "atrium_kit.policy.tenant_policy",  # the policy version enforced (issue 11)
             ],
         },
     },
@@ -179,10 +182,15 @@ OIDC_CREATE_USER = False
 OIDC_TIMEOUT = 10
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 OIDC_CALLBACK_CLASS = "atrium_kit.views.RegionCallbackView"
+# Adds acr_values=urn:atrium:loa:2 when the tenant's policy asks for MFA (step-up, issue 11).
+OIDC_AUTHENTICATE_CLASS = "atrium_kit.auth.StepUpAuthenticateView"
 LOGIN_URL = "oidc_authentication_init"
 LOGIN_REDIRECT_URL = "home"
 LOGIN_REDIRECT_URL_FAILURE = "refused"
 LOGOUT_REDIRECT_URL = "signed_out"
+# OIDC Back-Channel Logout (atrium_kit/backchannel.py): a logout token older than this (by `iat`)
+# is refused; Atrium mints a fresh one at every delivery attempt, so a late one is never needed.
+REGION_LOGOUT_TOKEN_MAX_AGE = int(_env("REGION_LOGOUT_TOKEN_MAX_AGE", "300"))
 
 # Machine tokens: validated locally against Atrium's JWKS (cached; refetched on an unknown kid).
 ATRIUM_JWKS_URL = f"{ATRIUM_ISSUER}/.well-known/jwks.json"

@@ -208,9 +208,13 @@ def live_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_processes(region_processes, live_server, pki, tmp_path_factory, django_db_setup):
-    """A real worker and beat on Redis, using the test database the live server uses."""
+def celery_processes(region_processes, live_server, pki, tmp_path_factory, django_db_setup, oidc_signing_key):
+    """A real worker and beat on Redis, using the test database the live server uses, signing
+    with the session's OIDC key (the worker mints back-channel logout tokens)."""
     run_dir = tmp_path_factory.mktemp("celery")
+    key_file = run_dir / "oidc-signing.pem"
+    key_file.write_text(oidc_signing_key)
+    key_file.chmod(0o600)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -227,6 +231,7 @@ def celery_processes(region_processes, live_server, pki, tmp_path_factory, djang
         "ATRIUM_PUSH_MAX_ATTEMPTS": "3",
         "ATRIUM_SWEEP_INTERVAL": "1",
         "ATRIUM_REGION_TIMEOUT": "5",
+        "ATRIUM_OIDC_KEY_FILE": str(key_file),
     }
     celery = str(BIN / "celery")
     worker = subprocess.Popen(

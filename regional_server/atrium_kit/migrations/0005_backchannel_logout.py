@@ -1,9 +1,24 @@
-# Issue 11: one migration file per part, chained, so the parts' schema changes never conflict.
-# Its owner puts the part's operations here (`makemigrations tenants --dry-run -v 3` prints them).
-from django.db import migrations
+# Issue 11 (sessions): logout tokens already used, so a replayed one is refused.
+import django.utils.timezone
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [("tenants", "0004_tenant_policy")]
 
-    operations = []
+    operations = [
+        migrations.CreateModel(
+            name="LogoutTokenUse",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("jti", models.CharField(max_length=255, unique=True)),
+                ("used_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("keep_until", models.DateTimeField(db_index=True)),
+            ],
+        ),
+    ]
