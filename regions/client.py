@@ -415,22 +415,28 @@ def tenant_entitlements_put(*, machine_url: str, tenant: str, document: dict, ve
 
     Returns the version the region holds afterwards: higher than `version` when it already had
     a newer one (it keeps that, so a late old push never wins)."""
+    return _tenant_document_put(machine_url, tenant, "entitlements", document, version)
+
+
+def _tenant_document_put(machine_url: str, tenant: str, name: str, document: dict, version: int) -> int:
+    """PUT a versioned tenant document (`/tenant/v1/<tenant>/<name>`); the version it holds after."""
+    what = f"Tenant {name} put"
     response = _machine_request(
         machine_url,
         "PUT",
-        f"/tenant/v1/{tenant}/entitlements",
+        f"/tenant/v1/{tenant}/{name}",
         scope="tenant",
         media_type=TENANT_JSON,
         json_body={**document, "version": version},
     )
-    _raise_for(response, "Tenant entitlements put")
+    _raise_for(response, what)
     try:
         held = response.json()["version"]
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise RegionError(f"Tenant entitlements put: 2xx without a version: {response.text[:200]}") from exc
+        raise RegionError(f"{what}: 2xx without a version: {response.text[:200]}") from exc
     if not isinstance(held, int) or isinstance(held, bool) or held < version:
         # A region that claims to hold less than it was sent did not apply it.
-        raise RegionError(f"Tenant entitlements put: the region holds version {held!r}, sent {version}")
+        raise RegionError(f"{what}: the region holds version {held!r}, sent {version}")
     return held
 
 
@@ -519,22 +525,7 @@ def tenant_policy_put(*, machine_url: str, tenant: str, document: dict, version:
 
     Returns the version the region holds afterwards: higher than `version` when it already had
     a newer one (it keeps that, so a late old push never wins)."""
-    response = _machine_request(
-        machine_url,
-        "PUT",
-        f"/tenant/v1/{tenant}/policy",
-        scope="tenant",
-        media_type=TENANT_JSON,
-        json_body={**document, "version": version},
-    )
-    _raise_for(response, "Tenant policy put")
-    try:
-        held = response.json()["version"]
-    except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise RegionError(f"Tenant policy put: 2xx without a version: {response.text[:200]}") from exc
-    if not isinstance(held, int) or isinstance(held, bool) or held < version:
-        raise RegionError(f"Tenant policy put: the region holds version {held!r}, sent {version}")
-    return held
+    return _tenant_document_put(machine_url, tenant, "policy", document, version)
 
 
 # --- back-channel logout (issue 11) ---------------------------------------------------------------
