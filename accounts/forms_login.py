@@ -35,7 +35,7 @@ class EmailFirstLoginForm(LoginForm):
         refusing = sso.password_login_refused(email=email)
         if refusing is not None:
             raise forms.ValidationError(
-                f"{refusing.name} signs in {sso.email_domain(email)} addresses with single sign-on only: "
+                f"{refusing.name} signs you in with single sign-on only: "
                 "leave the password empty and continue to your company's sign-in.",
                 code="sso_only",
             )

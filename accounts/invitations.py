@@ -496,6 +496,11 @@ def _identity_create(invitation: Invitation, password: str | None, first_name: s
         raise ValidationError({"password": "Choose a password."})
     try:
         validate_password(password, user=candidate)
+        # The inviting account's password rules too (issue 11): the new identity belongs to no
+        # account yet, so its own strictest-of policy holds none of them.
+        security_policy.password_validate_for_account(
+            password=password, user=candidate, account=invitation.account
+        )
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
     try:

@@ -288,6 +288,14 @@ def member_mfa_reset(*, actor: Membership, membership: Membership) -> None:
         locked = Membership.objects.filter(pk=membership.pk, account_id=actor.account_id).first()
         if user is None or locked is None or locked.is_removing:
             raise ValidationError("This member is being removed; nothing about them can change now.")
+        # The devices guard every account of the person: an owner of one account (anyone can
+        # make one and invite them) must not strip the second factor of their other accounts.
+        if Membership.objects.filter(user_id=user.pk).exclude(account_id=actor.account_id).exists():
+            raise ValidationError(
+                f"{user.email} also belongs to another account, which their two-factor authentication "
+                "protects too: Atrium support resets it for them.",
+                code="other_accounts",
+            )
         if not _devices_delete(user):
             raise ValidationError(f"{user.email} has no two-factor authentication to reset.", code="none")
         audit_record(

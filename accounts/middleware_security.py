@@ -90,13 +90,16 @@ class SecurityPolicyMiddleware:
             return self._authorize_gate(request, policy)
         if request.path.startswith(self.exempt_prefixes):
             return None
-        if policy.mfa_required and not mfa_satisfied(request) and not mfa_enrolled(request.user):
+        if policy.mfa_required and not mfa_satisfied(request):
+            next_query = urlencode({"next": request.get_full_path()})
+            if mfa_enrolled(request.user):
+                # Enrolled, but this session never passed MFA (signed in before enrolling, or
+                # during the grace): a password alone must not keep it open once MFA is required.
+                return HttpResponseRedirect(f"{mfa_url('mfa:verify')}?{next_query}")
             messages.warning(
                 request, "An account you belong to requires two-factor authentication: set it up now."
             )
-            return HttpResponseRedirect(
-                f"{mfa_url('mfa:index')}?{urlencode({'next': request.get_full_path()})}"
-            )
+            return HttpResponseRedirect(f"{mfa_url('mfa:index')}?{next_query}")
         return None
 
     # --- sessions -------------------------------------------------------------------------------
@@ -114,7 +117,7 @@ class SecurityPolicyMiddleware:
             return self._sign_out(request, "Your session reached the maximum length your account allows.")
         if policy.idle_timeout is not None and now - last_seen >= policy.idle_timeout.total_seconds():
             return self._sign_out(request, "You were signed out after a period of inactivity.")
-        if now - last_seen >= LAST_SEEN_RESOLUTION_S:
+        if now - last_seen >= LAST_SEEN_RESOLUTION_S and not _background(request):
             session[SESSION_LAST_SEEN] = now
         return None
 
@@ -140,6 +143,20 @@ class SecurityPolicyMiddleware:
             )
             return HttpResponseRedirect(f"{mfa_url('mfa:index')}?{next_query}")
         return HttpResponseRedirect(f"{mfa_url('mfa:verify')}?{next_query}")
+
+
+def _background(request) -> bool:
+    """A request a page sends by itself, with nobody at the keyboard: htmx polling
+    (`hx-trigger="every 2s"` on a section, which has no name). It must not count as activity, or
+    a tab left open on a syncing page would keep the session alive past the idle timeout. What a
+    person does through htmx (typing into a named search input, a boosted link) still counts."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and request.method in ("GET", "HEAD")
+        and not headers.get("HX-Trigger-Name")
+        and headers.get("HX-Boosted") != "true"
+    )
 
 
 def _error_to_client(request, error: str, description: str):

@@ -90,9 +90,13 @@ def authorize_gate(request) -> HttpResponse | None:
         # request got its fresh login, so a max_age=0 beside it does not ask a second time.
         _remember_forced_login(request)
         return None
-    if not request.user.is_authenticated:
-        return None  # allauth: the login page, or login_required under prompt=none
     max_age = _max_age(params.get("max_age"))
+    if not request.user.is_authenticated:
+        if max_age is not None and "none" not in prompts:
+            # allauth sends the person to log in and back here: that login is the fresh one
+            # this request asks for (else max_age=0 would ask for the password a second time).
+            _remember_forced_login(request)
+        return None  # allauth: the login page, or login_required under prompt=none
     if max_age is not None and not _fresh_enough(request, max_age):
         if "none" in prompts:
             return _error_to_client(request, "login_required", "The last sign-in is older than max_age.")
@@ -111,7 +115,11 @@ def _max_age(value: str | None) -> int | None:
     # Not a non-negative integer: ignored, as allauth ignores it today (never a 500).
     if value is None or not value.isascii() or not value.isdigit():
         return None
-    return int(value)
+    digits = value.lstrip("0") or "0"
+    if len(digits) > 12:
+        # Longer than any session can be old (and past int()'s 4300-digit limit: a 500).
+        return None
+    return int(digits)
 
 
 def _request_key(request) -> str:

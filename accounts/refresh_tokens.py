@@ -109,6 +109,16 @@ def _tag(token: Token) -> Token:
     return token
 
 
+def _session_ended(auth: dict | None) -> bool:
+    """The portal session the code was issued in (its `sid`) is no longer open."""
+    from accounts.models import UserSession
+
+    sid = (auth or {}).get("sid")
+    if not isinstance(sid, str) or not sid:
+        return False
+    return not UserSession.objects.filter(sid=sid, ended_at__isnull=True).exists()
+
+
 def _claim_code(request) -> str:
     """Claim the code being exchanged; a code someone already claimed is a replay."""
     digest = code_digest(request.code)
@@ -146,6 +156,11 @@ def install() -> None:
             digest = code_digest(code)
             if cache.get(_USED_KEY.format(digest)):
                 code_tokens_revoke(digest=digest)
+        if valid and _session_ended(grant_auth_context()[0]):
+            # Issued just before a sign-out (the person's, an admin's "everywhere", a revoke):
+            # the code lives in the cache, not in the token rows the sign-out deleted, so it
+            # would otherwise still buy tokens, and a region session with the ended sid.
+            return False
         return valid
 
     def _prep_access_token(self, ctx, token, request) -> Token:

@@ -16,6 +16,7 @@ region names the version Atrium's page shows.
 
 import re
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +26,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -185,10 +187,22 @@ def effective_policy(*, user) -> EffectivePolicy:
     return _strictest([_summary(p) for p in _policies_of(user)], timezone.now())
 
 
+def _user_generation_key(user_id) -> str:
+    return f"atrium:security_policy:user:{user_id}"
+
+
+def _generations(user_id) -> list:
+    """The global generation (any policy saved) and the person's own (their memberships
+    changed): one cache round trip. A list, as the JSON session stores it."""
+    user_key = _user_generation_key(user_id)
+    values = cache.get_many([_GENERATION_KEY, user_key])
+    return [values.get(_GENERATION_KEY, 0), values.get(user_key)]
+
+
 def _session_snapshot(user) -> dict:
     return {
         "user": user.pk,
-        "generation": cache.get(_GENERATION_KEY, 0),
+        "generation": _generations(user.pk),
         "at": int(time.time()),
         "policies": [_summary(p) for p in _policies_of(user)],
     }
@@ -204,7 +218,7 @@ def effective_policy_for_request(request) -> EffectivePolicy:
     fresh = (
         isinstance(stored, dict)
         and stored.get("user") == user.pk
-        and stored.get("generation") == cache.get(_GENERATION_KEY, 0)
+        and stored.get("generation") == _generations(user.pk)
         and 0 <= time.time() - stored.get("at", 0) < EFFECTIVE_REFRESH_SECONDS
         and isinstance(stored.get("policies"), list)
     )
@@ -220,11 +234,44 @@ def _cache_invalidate() -> None:
         cache.set(_GENERATION_KEY, 1, None)
 
 
+def _user_cache_invalidate(user_id) -> None:
+    # A fresh random value, never a counter: a counter key that expired and was set again could
+    # repeat the value a session stored. The key needs to outlive only snapshots taken before it
+    # was written, and every snapshot is read again after EFFECTIVE_REFRESH_SECONDS anyway.
+    cache.set(_user_generation_key(user_id), uuid.uuid4().hex, 2 * EFFECTIVE_REFRESH_SECONDS)
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="accounts.security_policy.membership_saved")
+@receiver(post_delete, sender=Membership, dispatch_uid="accounts.security_policy.membership_deleted")
+def _membership_changed(sender, instance: Membership, **kwargs) -> None:
+    """A membership gained, reactivated, suspended or removed changes the person's strictest
+    policy: their sessions read it again at their next request, so someone who joins an
+    MFA-required account is held to it at once (not up to a minute later, when the snapshot
+    would have aged out). Now, and once committed (a read meanwhile cached the old rows)."""
+    user_id = instance.user_id
+    _user_cache_invalidate(user_id)
+    transaction.on_commit(lambda: _user_cache_invalidate(user_id))
+
+
 # --- password rules -------------------------------------------------------------------------------
 def password_validate(*, password: str, user) -> None:
     """Django's validators with the strictest rules of the person's accounts (the site-wide
     validators ran already; this adds what an account asks beyond them)."""
-    policy = effective_policy(user=user)
+    _password_check(password, user, effective_policy(user=user))
+
+
+def password_validate_for_account(*, password: str, user, account: Account) -> None:
+    """password_validate, plus the rules of an account the person is about to join: a new
+    identity created by accepting an invitation belongs to nothing yet when it chooses its
+    password, so the inviting account's rules would otherwise never apply to it."""
+    summaries = [_summary(p) for p in _policies_of(user)]
+    joining = SecurityPolicy.objects.filter(account=account).first()
+    if joining is not None:
+        summaries.append(_summary(joining))
+    _password_check(password, user, _strictest(summaries, timezone.now()))
+
+
+def _password_check(password: str, user, policy: EffectivePolicy) -> None:
     validators = [password_validation.MinimumLengthValidator(min_length=policy.password_min_length)]
     if policy.password_check_common:
         validators.append(password_validation.CommonPasswordValidator())

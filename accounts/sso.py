@@ -16,8 +16,10 @@ Each connection is one allauth `SocialApp` (provider `openid_connect`, provider_
 provider then serves `/accounts/oidc/sso-<slug>/login/callback/` for it.
 """
 
+import ipaddress
 import re
 import secrets
+import socket
 from urllib.parse import urlparse
 
 import httpx
@@ -193,10 +195,35 @@ def _issuer_allowed(issuer: str) -> str:
     return issuer.rstrip("/")
 
 
+def _issuer_host_public(issuer: str) -> None:
+    """An account admin types the issuer, and Atrium fetches it (here, and allauth at every
+    login): in production it must not point into Atrium's own network (loopback, private,
+    link-local such as the cloud metadata service), or the form becomes a scanner of it. Tests
+    and the loopback demo allow that with ATRIUM_SSO_ALLOW_INSECURE_ISSUERS."""
+    if getattr(settings, "ATRIUM_SSO_ALLOW_INSECURE_ISSUERS", False):
+        return
+    parsed = urlparse(issuer)
+    try:
+        port = parsed.port or 443
+    except ValueError:  # out of range, or not a number
+        raise ValidationError({"issuer": "The issuer's port is not a valid port number."}) from None
+    try:
+        infos = socket.getaddrinfo(parsed.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise ValidationError({"issuer": f"{parsed.hostname} does not resolve in DNS."}) from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            raise ValidationError(
+                {"issuer": f"{parsed.hostname} is an internal address; the issuer must be public."}
+            )
+
+
 def idp_discovery_fetch(*, issuer: str) -> dict:
     """The IdP's OpenID Connect discovery document, checked as a relying party would; the one
     place that calls a customer's IdP outside allauth's own login flow."""
     issuer = _issuer_allowed(issuer)
+    _issuer_host_public(issuer)
     url = f"{issuer}/.well-known/openid-configuration"
     try:
         response = httpx.get(url, timeout=DISCOVERY_TIMEOUT, follow_redirects=False)
@@ -324,22 +351,48 @@ def connection_for_email(*, email: str) -> SSOConnection | None:
 
 
 def password_login_refused(*, email: str) -> Account | None:
-    """The SSO-only account whose verified domain covers this email (password refused), or None."""
+    """The SSO-only account whose verified domain covers this email (password refused), or None.
+
+    Judged by the person the password would sign in, not only by the text typed: allauth finds
+    them through any of their addresses (a secondary bob@private.test) and case-insensitively in
+    PostgreSQL, which folds look-alikes ("ivan@ınitech.test" finds ivan@initech.test)."""
+    from allauth.account.utils import filter_users_by_email
+
     from accounts import security_policy
 
-    claim = verified_claim_for_email(email=email)
-    if claim is not None and security_policy.sso_only(account=claim.account):
-        return claim.account
+    addresses = [email, *(user.email for user in filter_users_by_email(email))]
+    for address in dict.fromkeys(address.lower() for address in addresses):
+        claim = verified_claim_for_email(email=address)
+        if claim is not None and security_policy.sso_only(account=claim.account):
+            return claim.account
     return None
 
 
 def sso_login_redirect(request, *, connection: SSOConnection, email: str, next_url: str | None):
     """Send the person to their IdP (authorization code + PKCE, `login_hint`)."""
+    import requests
     from allauth.socialaccount.adapter import get_adapter
     from allauth.socialaccount.providers.base import AuthProcess
+    from django.shortcuts import render
 
     provider = get_adapter(request).get_provider(request, connection.app.provider_id)
-    return provider.redirect(request, AuthProcess.LOGIN, next_url=next_url, auth_params={"login_hint": email})
+    try:
+        # allauth fetches the IdP's live discovery document here (not the one checked when the
+        # connection was saved): the IdP may be down or answer nonsense since.
+        response = provider.redirect(
+            request, AuthProcess.LOGIN, next_url=next_url, auth_params={"login_hint": email}
+        )
+        target = urlparse(response.get("Location", ""))
+        usable = target.scheme in {"https", "http"} and bool(target.hostname)
+    except (requests.RequestException, ValueError, KeyError, TypeError, AttributeError):
+        usable = False
+    if not usable:
+        reason = (
+            f"{connection.account.name}'s identity provider cannot be reached right now; "
+            "try again in a few minutes or ask your admin."
+        )
+        return render(request, "socialaccount/sso_refused.html", {"reason": reason}, status=502)
+    return response
 
 
 # --- login: who may come in, and their membership -------------------------------------------------
@@ -351,9 +404,11 @@ class SSORefused(Exception):
         self.reason = reason
 
 
-def sso_login_check(*, connection: SSOConnection | None, email: str) -> str:
+def sso_login_check(*, connection: SSOConnection | None, email: str, email_verified: object = None) -> str:
     """The asserted email, admitted: the connection is enabled, its account open, and the
-    email's domain is one that account verified. Anything else raises SSORefused (audited)."""
+    email's domain is one that account verified. Anything else raises SSORefused (audited).
+    `email_verified` is the IdP's claim: absent is accepted (many IdPs never send it), but an
+    IdP that says the address is NOT verified (a self-service profile edit) is refused."""
     if connection is None:
         raise SSORefused("This sign-in method is not connected to an Atrium account.")
     account = connection.account
@@ -375,6 +430,9 @@ def sso_login_check(*, connection: SSOConnection | None, email: str) -> str:
             f"{account.name}'s identity provider may sign in only addresses of the domains "
             f"{account.name} has verified; {domain} is not one of them."
         )
+    if email_verified is False or str(email_verified).strip().lower() == "false":
+        _audit_refused(connection, email, "email not verified by the IdP")
+        raise SSORefused(f"Your identity provider has not verified {email}; ask your admin.")
     return email
 
 

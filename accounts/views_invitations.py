@@ -178,6 +178,12 @@ def _login_url(next_path: str) -> str:
     return f"{reverse('account_login')}?{urlencode({'next': next_path})}"
 
 
+def _sso_only_address(email: str) -> bool:
+    from accounts import sso
+
+    return sso.password_login_refused(email=email) is not None
+
+
 def _for_another_address(request, invitation: Invitation):
     context = {"invitation": invitation}
     return render(request, "accounts/invite_wrong_account.html", context, status=403)
@@ -194,6 +200,10 @@ def invite(request, token: str):
     if user is not None and user.email.lower() != invitation.email.lower():
         return _for_another_address(request, invitation)
     has_login = user is not None or invitations.identity_exists(email=invitation.email)
+    if not has_login and _sso_only_address(invitation.email):
+        # SSO-only (issue 11): no password identity for an address of the account's verified
+        # domains; the invitee signs in through their IdP (created just in time), then accepts.
+        return redirect(_login_url(request.path))
     form = None
     if not has_login:
         initial = {"first_name": invitation.first_name, "last_name": invitation.last_name}

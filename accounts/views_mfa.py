@@ -44,6 +44,18 @@ def _with_next(url: str, next_url: str) -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
+def _needs_code(request, *, enrolled: bool) -> bool:
+    """Regenerating recovery codes and removing MFA are proved with a current code, not the
+    password alone, by a person without a password and by a session that never passed MFA (one
+    signed in before MFA was turned on): whoever holds such a session knows at most the
+    password, and new recovery codes (or no MFA) would let them past the MFA step for good."""
+    user = request.user
+    if not user.has_usable_password():
+        return True
+    is_verified = getattr(user, "is_verified", None)
+    return enrolled and not (callable(is_verified) and is_verified())
+
+
 # --- status and enrolment -------------------------------------------------------------------
 @login_required
 @require_safe
@@ -52,7 +64,7 @@ def mfa_index(request):
     context = {
         "status": status,
         "next": _next_of(request),
-        "needs_code": not request.user.has_usable_password(),
+        "needs_code": _needs_code(request, enrolled=status.enrolled),
     }
     return render(request, "accounts/mfa/index.html", context)
 
@@ -115,7 +127,7 @@ def _recovery_codes_page(request, codes: list[str], *, first_time: bool, next_ur
 def mfa_recovery_codes(request):
     """Ten new recovery codes, after re-authentication (they let anyone past MFA); a person
     without a password proves a current code instead."""
-    if not request.user.has_usable_password():
+    if _needs_code(request, enrolled=mfa.mfa_enrolled(user=request.user)):
         form = CodeForm(request.POST)
         verification = (
             mfa.code_verify(user=request.user, code=form.cleaned_data["code"], purpose="regenerate")
@@ -141,11 +153,11 @@ def mfa_remove(request):
     """GET: what removing means. POST (after allauth's re-authentication by password; a person
     without a password proves a current code instead): the app and recovery codes go."""
     user = request.user
-    needs_code = not user.has_usable_password()
-    form = CodeForm(request.POST if request.method == "POST" else None) if needs_code else None
     status = mfa.mfa_status(user=user)
     if not status.enrolled:
         return redirect("mfa:index")
+    needs_code = _needs_code(request, enrolled=status.enrolled)
+    form = CodeForm(request.POST if request.method == "POST" else None) if needs_code else None
     if request.method == "POST" and (form is None or form.is_valid()):
         if form is not None:
             verification = mfa.code_verify(user=user, code=form.cleaned_data["code"], purpose="remove")

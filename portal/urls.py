@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -6,6 +7,10 @@ from portal import views
 
 # allauth answers a refused rate limit through this handler: it records `auth.lockout` first.
 handler429 = "accounts.security_events.handler429"
+
+# Django admin's own login form calls auth.login() directly: no allauth login stages (MFA),
+# rate limits or security events. Staff sign in through allauth's login page instead.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

@@ -20,9 +20,11 @@ from importlib import import_module
 
 import jwt
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -129,7 +131,15 @@ def _answer(status: int, body: dict) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def backchannel_logout(request):
-    token = request.POST.get("logout_token", "")
+    try:
+        token = request.POST.get("logout_token", "")
+    except RequestDataTooBig:
+        return _answer(413, {"error": "invalid_request", "error_description": "The body is too large."})
+    except (SuspiciousOperation, MultiPartParserError) as exc:
+        # Too many fields, a broken multipart: a machine API answers JSON (§2.8), not Django's
+        # HTML error page. Logged here, since Django's security logger no longer sees it.
+        log.warning("Refused an unparseable back-channel logout body: %s", type(exc).__name__)
+        return _answer(400, {"error": "invalid_request", "error_description": "The body is not a form."})
     if not token:
         return _answer(400, {"error": "invalid_request", "error_description": "logout_token is required"})
     try:

@@ -134,13 +134,13 @@ def tenant_policy_put(*, tenant_slug: str, document: dict) -> int:
     held = TenantPolicy.objects.select_for_update().filter(tenant=tenant).first()
     if held is None:
         TenantPolicy.objects.create(tenant=tenant, version=document["version"], document=document)
-        _forget(tenant.pk)
+        _forget(tenant)
         return document["version"]
     if document["version"] < held.version:
         return held.version  # a late push of an older version: keep what is newer
     held.version, held.document = document["version"], document
     held.save(update_fields=["version", "document", "updated_at"])
-    _forget(tenant.pk)
+    _forget(tenant)
     return held.version
 
 
@@ -192,8 +192,23 @@ class TenantPolicySessionMiddleware:
         return self.get_response(request)
 
     def _enforce(self, request, user):
-        held = _enforced_document(user.tenant_id)
+        held = _enforced_document(user.tenant)
         request.atrium_tenant_policy = held
+        if (
+            _mfa_required_now(held)
+            and "mfa" not in _session_amr(request)
+            # The cached copy may be up to POLICY_CACHE_SECONDS old: ending a session is decided
+            # on the stored document (one query, only for a session without MFA).
+            and _mfa_required_now(tenant_policy_document(tenant=user.tenant))
+        ):
+            # A session opened without MFA before its tenant required it (or before the grace
+            # ended): the check at the callback alone would let it stay. Sign in again, asking
+            # Atrium for MFA at once (the step-up flag survives the logout's new session).
+            from atrium_kit.auth import STEP_UP_SESSION_KEY
+
+            response = _sign_out(request)
+            request.session[STEP_UP_SESSION_KEY] = {"tenant": user.tenant.slug}
+            return response
         lifetime = (held or {}).get("session_lifetime_seconds")
         idle = (held or {}).get("idle_timeout_seconds")
         if not lifetime and not idle:
@@ -212,30 +227,58 @@ class TenantPolicySessionMiddleware:
         return None
 
 
-def _cache_key(tenant_id: int) -> str:
-    return f"atrium_kit:tenant_policy:{tenant_id}"
+def _mfa_required_now(document: dict | None) -> bool:
+    """As tenant_policy_document reads it: required, and the grace (if any) is over."""
+    if not document or document.get("mfa_required") is not True:
+        return False
+    starts = document.get("mfa_required_from")
+    return not starts or datetime.fromisoformat(starts) <= timezone.now()
 
 
-def _forget(tenant_id: int) -> None:
+def _session_amr(request) -> list:
+    from atrium_kit.auth import AMR_SESSION_KEY
+
+    amr = request.session.get(AMR_SESSION_KEY)
+    return amr if isinstance(amr, list) else []
+
+
+def _cache_key(tenant) -> str:
+    # The tenant's creation time too: a tenant deleted and made again (a flushed database reuses
+    # ids) must never read the document cached for the one before it.
+    return f"atrium_kit:tenant_policy:{tenant.pk}:{tenant.created_at.timestamp()}"
+
+
+def _forget(tenant) -> None:
     """This process sees the new document at once: now, and again once it is committed (a read
     meanwhile may have cached the old one)."""
-    cache.delete(_cache_key(tenant_id))
-    transaction.on_commit(lambda: cache.delete(_cache_key(tenant_id)))
+    key = _cache_key(tenant)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
-def _enforced_document(tenant_id: int) -> dict | None:
+def _enforced_document(tenant) -> dict | None:
     """The stored document for the people listener's every request, from this process's cache:
     a page costs no query for it. Pushes land on the machine listener (another process), so a new
     document is seen here within POLICY_CACHE_SECONDS."""
     from atrium_kit.models import TenantPolicy
 
-    key = _cache_key(tenant_id)
+    key = _cache_key(tenant)
     cached = cache.get(key)
     if cached is None:
-        rows = TenantPolicy.objects.filter(tenant_id=tenant_id).values_list("document", flat=True)
+        rows = TenantPolicy.objects.filter(tenant_id=tenant.pk).values_list("document", flat=True)
         cached = {"document": rows.first()}
         cache.set(key, cached, POLICY_CACHE_SECONDS)
     return cached["document"]
+
+
+def session_signed_in_at(request) -> int:
+    """When this session signed in here (epoch seconds), for a tenant switch to carry over: the
+    switch logs in another tenant's user, which flushes the session, and is not a sign-in, so
+    the pushed lifetime must keep counting from the original one."""
+    login_at = request.session.get(SESSION_LOGIN_AT)
+    if isinstance(login_at, int):
+        return login_at
+    return _login_time(request.session.session_key, int(time.time()))
 
 
 def _login_time(session_key: str | None, now: int) -> int:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
-from atrium_kit import selectors, services
+from atrium_kit import policy, selectors, services
 from atrium_kit.auth import (
     AMR_SESSION_KEY,
     REFUSAL_LOGIN_FAILED,
@@ -124,8 +124,11 @@ def tenant_switch(request, slug: str):
         # This session signed in without MFA; the tenant switched to requires it.
         request.session[WANTED_TENANT_SESSION_KEY] = target.tenant.slug
         return step_up_redirect(request, tenant_slug=target.tenant.slug, next_url=reverse("home"))
+    signed_in_at = policy.session_signed_in_at(request)
     auth.login(request, target, backend=settings.AUTHENTICATION_BACKENDS[0])
     request.session[AMR_SESSION_KEY] = amr  # login() as another user flushed the session
+    # Not a sign-in: the pushed session lifetime keeps counting from the real one (issue 11).
+    request.session[policy.SESSION_LOGIN_AT] = signed_in_at
     request.session.save()  # login() cycled the key; record the one the browser will hold
     services.login_session_record(session_key=request.session.session_key, user=target, sid="")
     return redirect("home")
