@@ -483,10 +483,26 @@ def federated_state(sociallogin) -> dict | None:
     connection = connection_of_app(provider_id=sociallogin.account.provider)
     if connection is None:
         return None
+    trusted = bool(connection.trust_idp_mfa and idp_asserted_mfa(sociallogin))
     return {
         "account": connection.account.slug,
-        "mfa": bool(connection.trust_idp_mfa and idp_asserted_mfa(sociallogin)),
+        "mfa": trusted and not _member_elsewhere(sociallogin.user, connection.account_id),
     }
+
+
+def _member_elsewhere(user, account_id: int) -> bool:
+    """Whether the person is an active member of another open account. The connection's trust
+    in its IdP's MFA is that one account's choice: it must never stand in for Atrium's own MFA
+    where another account's policy asks for it, so for such a person Atrium asks its own code."""
+    if user is None or user.pk is None:
+        return False  # signing up just in time: this account is their only one
+    return (
+        Membership.objects.filter(
+            user_id=user.pk, status=Membership.Status.ACTIVE, account__closed_at__isnull=True
+        )
+        .exclude(account_id=account_id)
+        .exists()
+    )
 
 
 def federated_mfa_trusted(login) -> bool:
