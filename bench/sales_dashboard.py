@@ -346,6 +346,8 @@ def main() -> None:
     args = parser.parse_args()
 
     call_command("migrate", interactive=False, verbosity=0)
+    # Signing in reads the shared cache (the security policy, sessions): a db:// cache needs its table.
+    call_command("createcachetable", verbosity=0)
     manager, rep = staff()
     build(args.accounts, args.members, rep)
     accounts = Account.objects.filter(slug__startswith=PREFIX).count()
