@@ -1,5 +1,6 @@
 import base64
 import binascii
+import functools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -62,10 +63,9 @@ class TokenEndpointGuardMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self._token_path = None
 
     def __call__(self, request):
-        if request.method != "POST" or request.path != self.token_path:
+        if request.method != "POST" or request.path != token_endpoint_path():
             return self.get_response(request)
         if request.GET:
             # oauthlib merges query parameters into the request, so credentials there would
@@ -112,11 +112,12 @@ class TokenEndpointGuardMiddleware:
                 ratelimits.add("token-client", client_id, window=window)
         return response
 
-    @property
-    def token_path(self) -> str:
-        if self._token_path is None:
-            self._token_path = reverse("idp:oidc:token")
-        return self._token_path
+
+@functools.cache
+def token_endpoint_path() -> str:
+    """The token endpoint's path, resolved once (the middlewares that act on it compare it on
+    every request)."""
+    return reverse("idp:oidc:token")
 
 
 def _basic_credentials(request) -> tuple[str, str] | None:

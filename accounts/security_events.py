@@ -18,10 +18,10 @@ from allauth.core.internal.ratelimit import handler429 as allauth_handler429
 from django.contrib.auth import signals as auth_signals
 from django.db import connection, transaction
 from django.dispatch import receiver
-from django.urls import reverse
 
 from accounts import ratelimits
 from accounts.audit import audit_record
+from accounts.middleware import token_endpoint_path
 from accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -82,9 +82,22 @@ def login_recorded(sender, request, user, sociallogin=None, **kwargs) -> None:
     after = {"method": _login_method(request, user, sociallogin), "mfa": _mfa_passed(request)}
     if sociallogin is not None:
         after["provider"] = getattr(sociallogin.account, "provider", "")
+    _personal_event("auth.login", user, after=after)
+
+
+@receiver(auth_signals.user_logged_out, dispatch_uid="accounts.security_events.logout")
+def logout_recorded(sender, request, user, **kwargs) -> None:
+    if user is None or not getattr(user, "pk", None):
+        return
+    _personal_event("auth.logout", user)
+
+
+def _personal_event(action: str, user, after: dict | None = None) -> None:
+    """A row about the person themselves (no account; `subject` names them), never failing the
+    sign-in or sign-out it records."""
     _safe(
         lambda: audit_record(
-            action="auth.login",
+            action=action,
             account=None,
             actor=user,
             subject=user,
@@ -92,23 +105,6 @@ def login_recorded(sender, request, user, sociallogin=None, **kwargs) -> None:
             target_id=user.public_id,
             target_label=user.email,
             after=after,
-        )  # fmt: skip
-    )
-
-
-@receiver(auth_signals.user_logged_out, dispatch_uid="accounts.security_events.logout")
-def logout_recorded(sender, request, user, **kwargs) -> None:
-    if user is None or not getattr(user, "pk", None):
-        return
-    _safe(
-        lambda: audit_record(
-            action="auth.logout",
-            account=None,
-            actor=user,
-            subject=user,
-            target_type="user",
-            target_id=user.public_id,
-            target_label=user.email,
         )  # fmt: skip
     )
 
@@ -190,21 +186,14 @@ class TokenGrantAuditMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self._token_path = None
 
     def __call__(self, request):
-        if request.method != "POST" or request.path != self.token_path:
+        if request.method != "POST" or request.path != token_endpoint_path():
             return self.get_response(request)
         response = self.get_response(request)
         if response.status_code == 200 and request.POST.get("grant_type") == "client_credentials":
             _safe(lambda: _grant_record(request, response))
         return response
-
-    @property
-    def token_path(self) -> str:
-        if self._token_path is None:
-            self._token_path = reverse("idp:oidc:token")
-        return self._token_path
 
 
 def _grant_record(request, response) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import jwt
 import requests
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,18 @@ def json_error(status: int, detail: str) -> HttpResponse:
     """An error of the tenant API: plain JSON `{"status", "detail"}` (what Atrium's client reads)."""
     body = {"status": str(status), "detail": detail}
     return _with_challenge(HttpResponse(json.dumps(body), status=status, content_type="application/json"))
+
+
+def json_body(request) -> tuple[object, HttpResponse | None]:
+    """The tenant API request's JSON body, or the JSON error to answer instead (413 too large,
+    400 not JSON — UnicodeDecodeError, ValueError: also what json raises for an integer of more
+    than 4300 digits, RecursionError: nesting deeper than the parser's stack)."""
+    try:
+        return json.loads(request.body.decode("utf-8")), None
+    except RequestDataTooBig:
+        return None, json_error(413, "The body is too large.")
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return None, json_error(400, f"The body is not JSON: {type(exc).__name__}.")
 
 
 def _with_challenge(response: HttpResponse) -> HttpResponse:

@@ -10,7 +10,6 @@ has required scope `tenant` already; bad input is a 400 JSON, never a 500), and 
 listener's middleware that ends a tenant's sessions past the pushed lifetime or idle timeout.
 """
 
-import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -20,14 +19,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import auth
 from django.core.cache import cache
-from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from atrium_kit.machine_auth import json_error
+from atrium_kit.machine_auth import json_body, json_error
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +155,9 @@ def policy_endpoint(request, tenant: str) -> HttpResponse:
         response = json_error(405, f"{request.method} is not allowed here.")
         response["Allow"] = "GET, PUT"
         return response
-    try:
-        body = json.loads(request.body.decode("utf-8"))
-    except RequestDataTooBig:
-        return json_error(413, "The body is too large.")
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return json_error(400, f"The body is not JSON: {type(exc).__name__}.")
+    body, error = json_body(request)
+    if error is not None:
+        return error
     try:
         document = policy_parse(body, tenant_slug=tenant)
     except PolicyInvalid as exc:

@@ -3,17 +3,15 @@
 MachineTokenMiddleware has already required a token with scope `tenant` for every `/tenant/`
 path. Every answer is JSON; bad input is a 400 naming what is wrong, never a 500."""
 
-import json
 import logging
 
-from django.core.exceptions import RequestDataTooBig
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from atrium_kit import services
 from atrium_kit.entitlements import DocumentInvalid, document_parse
-from atrium_kit.machine_auth import json_error
+from atrium_kit.machine_auth import json_body, json_error
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +28,9 @@ def entitlements_put(request, tenant: str) -> HttpResponse:
         response = json_error(405, f"{request.method} is not allowed here.")
         response["Allow"] = "PUT"
         return response
-    try:
-        body = json.loads(request.body.decode("utf-8"))
-    except RequestDataTooBig:
-        return json_error(413, "The body is too large.")
-    # ValueError: also what json raises for an integer of more than 4300 digits.
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return json_error(400, f"The body is not JSON: {type(exc).__name__}.")
+    body, error = json_body(request)
+    if error is not None:
+        return error
     try:
         update = document_parse(body, tenant_slug=tenant)
     except DocumentInvalid as exc:
